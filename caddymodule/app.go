@@ -1,0 +1,133 @@
+// Package caddymodule is the Caddy glue of Hookgate: module registration,
+// Caddyfile parsing, the webhook handler and the app that owns the Redis
+// client. It only translates between Caddy and the verifier, event and relay
+// packages.
+package caddymodule
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/caddy-hookgate/relay"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// Defaults of the global hookgate options.
+const (
+	DefaultRedis   = "redis://127.0.0.1:6379/0"
+	DefaultPrefix  = "hookgate"
+	DefaultTimeout = 2 * time.Second
+)
+
+// App is the hookgate app: the Redis connection shared by every webhook
+// route (and, later, the relays). It exists with defaults even when the
+// Caddyfile has no hookgate block.
+type App struct {
+	// Redis URL (redis://, rediss://, unix://); placeholders such as
+	// {env.REDIS_URL} are replaced at provisioning. Default
+	// redis://127.0.0.1:6379/0.
+	Redis string `json:"redis,omitempty"`
+	// Prefix of every key Hookgate writes. Default "hookgate".
+	Prefix string `json:"prefix,omitempty"`
+	// Timeout bounds one append in Redis; past it ingest answers 503 so the
+	// provider retries. Default 2s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	store  *store
+	key    string
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "hookgate",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// stores holds one Redis client and appender per URL and bound, shared by
+// every config that names them, so a reload keeps its connections.
+var stores = caddy.NewUsagePool()
+
+type store struct {
+	rdb      redis.UniversalClient
+	appender *relay.Appender
+}
+
+func (s *store) Destruct() error {
+	s.appender.Close()
+	return s.rdb.Close()
+}
+
+// Provision resolves placeholders and takes the shared store.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.logger = ctx.Logger()
+	repl := caddy.NewReplacer()
+	a.Redis = repl.ReplaceAll(a.Redis, "")
+	if a.Redis == "" {
+		a.Redis = DefaultRedis
+	}
+	if a.Prefix == "" {
+		a.Prefix = DefaultPrefix
+	}
+	if a.Timeout == 0 {
+		a.Timeout = caddy.Duration(DefaultTimeout)
+	}
+	if _, err := relay.NewKeys(a.Prefix, "probe"); err != nil {
+		return fmt.Errorf("hookgate prefix: %w", err)
+	}
+	opt, err := redis.ParseURL(a.Redis)
+	if err != nil {
+		// url.Parse errors quote the URL, which may hold a password.
+		return fmt.Errorf("hookgate redis: invalid URL (check scheme, host and database number)")
+	}
+	a.key = fmt.Sprintf("%s|%s", a.Redis, time.Duration(a.Timeout))
+	val, _, err := stores.LoadOrNew(a.key, func() (caddy.Destructor, error) {
+		bound := time.Duration(a.Timeout)
+		opt.DialTimeout = bound
+		opt.ReadTimeout = bound
+		opt.WriteTimeout = bound
+		opt.ContextTimeoutEnabled = true
+		// A failed append is answered with 503 and retried by the provider;
+		// retrying inside the client would only hold the request longer.
+		opt.MaxRetries = -1
+		rdb := redis.NewClient(opt)
+		return &store{rdb: rdb, appender: relay.NewAppender(rdb, bound, 4, 128)}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("hookgate redis: %w", err)
+	}
+	a.store = val.(*store)
+	return nil
+}
+
+// Start is a no-op: connections open on first use, so Caddy starts even
+// while Redis is down and ingest answers 503 until it is back.
+func (a *App) Start() error { return nil }
+
+// Stop is a no-op; Cleanup releases the shared store.
+func (a *App) Stop() error { return nil }
+
+// Cleanup releases this config's hold on the shared store.
+func (a *App) Cleanup() error {
+	if a.store == nil {
+		return nil
+	}
+	_, err := stores.Delete(a.key)
+	return err
+}
+
+// Interface guards
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

@@ -1,0 +1,169 @@
+package caddymodule
+
+import (
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("webhook", parseWebhook)
+	// Ahead of respond, reverse_proxy, php_fastcgi and file_server, so
+	// users need no order line.
+	httpcaddyfile.RegisterDirectiveOrder("webhook", httpcaddyfile.Before, "respond")
+	httpcaddyfile.RegisterGlobalOption("hookgate", parseGlobal)
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	webhook [<matcher>] <provider> {
+//	    secret     <value> [<value>...]   # several = rotation; {env.NAME} placeholders
+//	    tolerance  <duration>             # default 5m
+//	    max_size   <size>                 # default 1MiB; 512KB, 2MiB, ...
+//	    tenant     <value>                # default "default"; placeholders allowed
+//	    stream     <name>                 # default "events"
+//	    dedupe_ttl <duration>             # default 72h
+//	    # provider options, e.g. for hmac:
+//	    header           <name>
+//	    algorithm        sha1|sha256|sha512
+//	    encoding         hex|base64
+//	    prefix           <string>
+//	    timestamp_header <name>
+//	    id_header | id_field | type_header | type_field  <name>
+//	}
+//
+// Providers: stripe, github, standard, wordpress, hmac, token, or any module
+// in the http.handlers.webhook.verifiers namespace.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if !d.NextArg() {
+		return d.Errf("webhook needs a provider, e.g. 'webhook stripe'")
+	}
+	name := d.Val()
+	mod, err := caddy.GetModule(providerNamespace + "." + name)
+	if err != nil {
+		return d.Errf("unknown webhook provider %q", name)
+	}
+	provider := mod.New()
+	if d.NextArg() {
+		return d.Errf("webhook takes one provider, got extra argument %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "secret":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			h.Secrets = append(h.Secrets, args...)
+		case "tolerance":
+			if err := durationArg(d, &h.Tolerance); err != nil {
+				return err
+			}
+		case "dedupe_ttl":
+			if err := durationArg(d, &h.DedupeTTL); err != nil {
+				return err
+			}
+		case "max_size":
+			var s string
+			if err := singleArg(d, &s); err != nil {
+				return err
+			}
+			size, err := humanize.ParseBytes(s)
+			if err != nil || size == 0 || size > 1<<40 {
+				return d.Errf("max_size: invalid size %q", s)
+			}
+			h.MaxSize = int64(size)
+		case "tenant":
+			if err := singleArg(d, &h.Tenant); err != nil {
+				return err
+			}
+		case "stream":
+			if err := singleArg(d, &h.Stream); err != nil {
+				return err
+			}
+			if strings.ContainsAny(h.Stream, "{}") {
+				return d.Errf("stream name %q must not contain braces", h.Stream)
+			}
+		default:
+			opts, ok := provider.(ProviderOptions)
+			if !ok {
+				return d.Errf("unknown webhook option %q for provider %s", d.Val(), name)
+			}
+			if err := opts.UnmarshalOption(d); err != nil {
+				return err
+			}
+		}
+	}
+	if len(h.Secrets) == 0 {
+		return d.Errf("webhook %s needs at least one secret", name)
+	}
+	h.ProviderRaw = caddyconfig.JSONModuleObject(provider, "name", name, nil)
+	return nil
+}
+
+func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var w Handler
+	err := w.UnmarshalCaddyfile(h.Dispenser)
+	return &w, err
+}
+
+// parseGlobal sets up the hookgate app from the global options block:
+//
+//	{
+//	    hookgate {
+//	        redis   <url>        # default redis://127.0.0.1:6379/0; {env.REDIS_URL}
+//	        prefix  <string>     # key prefix, default "hookgate"
+//	        timeout <duration>   # bound on one Redis append, default 2s
+//	    }
+//	}
+func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
+	var app App
+	d.Next() // option name
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "redis":
+			if err := singleArg(d, &app.Redis); err != nil {
+				return nil, err
+			}
+		case "prefix":
+			if err := singleArg(d, &app.Prefix); err != nil {
+				return nil, err
+			}
+			if strings.ContainsAny(app.Prefix, "{}") {
+				return nil, d.Errf("prefix %q must not contain braces", app.Prefix)
+			}
+		case "timeout":
+			if err := durationArg(d, &app.Timeout); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, d.Errf("unknown hookgate option %q", d.Val())
+		}
+	}
+	return httpcaddyfile.App{Name: "hookgate", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
+	var s string
+	if err := singleArg(d, &s); err != nil {
+		return err
+	}
+	v, err := caddy.ParseDuration(s)
+	if err != nil || v <= 0 {
+		return d.Errf("%s: invalid duration %q", d.Val(), s)
+	}
+	*dst = caddy.Duration(v)
+	return nil
+}
+
+// Interface guards
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

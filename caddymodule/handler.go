@@ -1,0 +1,283 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+	"go.uber.org/zap"
+
+	"github.com/hookgate/caddy-hookgate/event"
+	"github.com/hookgate/caddy-hookgate/relay"
+	"github.com/hookgate/caddy-hookgate/verifier"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Defaults of the webhook directive.
+const (
+	DefaultMaxSize   = 1 << 20
+	DefaultTenant    = "default"
+	DefaultStream    = "events"
+	DefaultDedupeTTL = 72 * time.Hour
+	maxIDLen         = 256
+)
+
+// Handler is the webhook ingest endpoint of one provider on one route. It
+// answers every request itself: a verified event is stored in the Redis
+// stream before any 2xx goes back.
+type Handler struct {
+	// Provider verifies signatures; its module name is the event source.
+	ProviderRaw json.RawMessage `json:"provider,omitempty" caddy:"namespace=http.handlers.webhook.verifiers inline_key=name"`
+	// Secrets the signature may be made with; several allow rotation.
+	// Placeholders such as {env.STRIPE_SECRET} are replaced at provisioning.
+	Secrets []string `json:"secrets,omitempty"`
+	// Tolerance for signed timestamps, both directions. Default 5m.
+	Tolerance caddy.Duration `json:"tolerance,omitempty"`
+	// MaxSize is the largest body accepted, in bytes. Default 1 MiB.
+	MaxSize int64 `json:"max_size,omitempty"`
+	// Tenant names who the events belong to; request placeholders allowed.
+	// Default "default".
+	Tenant string `json:"tenant,omitempty"`
+	// Stream is the name of the Redis stream events go to. Default "events".
+	Stream string `json:"stream,omitempty"`
+	// DedupeTTL is how long a provider event id is remembered. Default 72h.
+	DedupeTTL caddy.Duration `json:"dedupe_ttl,omitempty"`
+
+	source   string
+	verifier verifier.Verifier
+	locator  verifier.Locator
+	fields   []string
+	keys     relay.Keys
+	app      *App
+	now      func() time.Time
+	logger   *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.webhook",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision loads the provider, resolves secrets and takes the app's store.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	h.now = time.Now
+	if h.ProviderRaw == nil {
+		return fmt.Errorf("webhook: no provider")
+	}
+	mod, err := ctx.LoadModule(h, "ProviderRaw")
+	if err != nil {
+		return fmt.Errorf("webhook: loading provider: %w", err)
+	}
+	provider, ok := mod.(Provider)
+	if !ok {
+		return fmt.Errorf("webhook: module %T is not a provider", mod)
+	}
+	h.source = caddy.GetModuleName(mod)
+
+	repl := caddy.NewReplacer()
+	secrets := make([]string, 0, len(h.Secrets))
+	for i, s := range h.Secrets {
+		v := repl.ReplaceAll(s, "")
+		if v == "" {
+			return fmt.Errorf("webhook %s: secret %d is empty after replacing placeholders (is its environment variable set?)", h.source, i+1)
+		}
+		secrets = append(secrets, v)
+	}
+	h.verifier, err = provider.NewVerifier(verifier.Config{Secrets: secrets, Tolerance: time.Duration(h.Tolerance)})
+	if err != nil {
+		return fmt.Errorf("webhook %s: %w", h.source, err)
+	}
+	h.locator = h.verifier.Locate()
+	h.fields = []string{h.locator.IDField, h.locator.TypeField}
+
+	if h.MaxSize == 0 {
+		h.MaxSize = DefaultMaxSize
+	}
+	if h.Tenant == "" {
+		h.Tenant = DefaultTenant
+	}
+	if h.Stream == "" {
+		h.Stream = DefaultStream
+	}
+	if h.DedupeTTL == 0 {
+		h.DedupeTTL = caddy.Duration(DefaultDedupeTTL)
+	}
+	appMod, err := ctx.App("hookgate")
+	if err != nil {
+		return fmt.Errorf("webhook %s: loading hookgate app: %w", h.source, err)
+	}
+	h.app = appMod.(*App)
+	h.keys, err = relay.NewKeys(h.app.Prefix, h.Stream)
+	if err != nil {
+		return fmt.Errorf("webhook %s: %w", h.source, err)
+	}
+	return nil
+}
+
+// Validate checks the limits.
+func (h *Handler) Validate() error {
+	if h.MaxSize < 0 {
+		return fmt.Errorf("webhook %s: max_size must be positive", h.source)
+	}
+	if h.Tolerance < 0 {
+		return fmt.Errorf("webhook %s: tolerance must be positive", h.source)
+	}
+	if h.DedupeTTL < caddy.Duration(time.Second) {
+		return fmt.Errorf("webhook %s: dedupe_ttl must be at least 1s", h.source)
+	}
+	return nil
+}
+
+// ServeHTTP runs the ingest contract: method, content type, size, signature
+// and timestamp, body shape, then one atomic dedupe-and-append.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return replyError(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
+	}
+	if ct := h.locator.ContentType; ct != "" && !mediaTypeIs(r.Header.Get("Content-Type"), ct) {
+		return h.reject(w, r, http.StatusUnsupportedMediaType, "content type must be "+ct)
+	}
+	if r.ContentLength > h.MaxSize {
+		return h.reject(w, r, http.StatusRequestEntityTooLarge, "body exceeds max_size of "+humanize.IBytes(uint64(h.MaxSize)))
+	}
+	bufp := bodies.Get().(*[]byte)
+	body, err := readCapped(r.Body, *bufp, h.MaxSize)
+	if errors.Is(err, errTooLarge) {
+		putBody(bufp, body)
+		return h.reject(w, r, http.StatusRequestEntityTooLarge, "body exceeds max_size of "+humanize.IBytes(uint64(h.MaxSize)))
+	}
+	if err != nil {
+		putBody(bufp, body)
+		return h.reject(w, r, http.StatusBadRequest, "reading body failed")
+	}
+	stored, code, msg := h.check(r, body)
+	if code != 0 {
+		putBody(bufp, body)
+		return h.reject(w, r, code, msg)
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.app.Timeout))
+	outcome, err := h.app.store.appender.Append(ctx, h.keys, time.Duration(h.DedupeTTL), &stored)
+	cancel()
+	if err != nil {
+		// The appender may still read body: the buffer is not reused.
+		h.logger.Error("event not stored; asking the provider to retry",
+			zap.String("source", h.source), zap.String("tenant", stored.Tenant),
+			zap.String("event_id", stored.ID), zap.Error(err))
+		w.Header().Set("Retry-After", retryAfter)
+		return replyError(w, http.StatusServiceUnavailable, "event store unavailable, retry later")
+	}
+	putBody(bufp, body)
+	if outcome == relay.Duplicate {
+		h.logger.Debug("duplicate event", zap.String("source", h.source), zap.String("event_id", stored.ID))
+		return replyStatus(w, http.StatusOK, "duplicate", stored.ID)
+	}
+	h.logger.Debug("event stored", zap.String("source", h.source), zap.String("event_id", stored.ID))
+	return replyStatus(w, http.StatusAccepted, "accepted", stored.ID)
+}
+
+// check verifies the request and builds the event to store. A non-zero code
+// is the rejection to send, with its message.
+func (h *Handler) check(r *http.Request, body []byte) (event.Stored, int, string) {
+	if err := h.verifier.Verify(r.Header, body); err != nil {
+		return event.Stored{}, http.StatusUnauthorized, signatureMessage(err)
+	}
+	var found [2]string
+	if err := event.Scan(body, h.fields, found[:]); err != nil {
+		return event.Stored{}, http.StatusBadRequest, "malformed JSON body: " + err.Error()
+	}
+	loc := h.locator
+	id, typ := found[0], found[1]
+	switch {
+	case loc.IDHeader != "":
+		if id = r.Header.Get(loc.IDHeader); id == "" {
+			return event.Stored{}, http.StatusBadRequest, "missing " + loc.IDHeader + " header"
+		}
+	case loc.IDField != "":
+		if id == "" {
+			return event.Stored{}, http.StatusBadRequest, `body has no string "` + loc.IDField + `" field`
+		}
+	default:
+		sum := sha256.Sum256(body)
+		id = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	if len(id) > maxIDLen {
+		return event.Stored{}, http.StatusBadRequest, "event id longer than 256 bytes"
+	}
+	if loc.TypeHeader != "" {
+		typ = r.Header.Get(loc.TypeHeader)
+	}
+	tenant := h.Tenant
+	if strings.IndexByte(tenant, '{') >= 0 {
+		if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+			tenant = repl.ReplaceAll(tenant, DefaultTenant)
+		}
+	}
+	var kept http.Header
+	for _, name := range loc.Audit {
+		if v := r.Header.Get(name); v != "" {
+			if kept == nil {
+				kept = make(http.Header, len(loc.Audit))
+			}
+			kept[http.CanonicalHeaderKey(name)] = []string{v}
+		}
+	}
+	return event.Stored{
+		ID: id, Source: h.source, Tenant: tenant, Type: typ,
+		ReceivedAt:  h.now(),
+		Traceparent: r.Header.Get("Traceparent"),
+		Header:      kept,
+		Body:        body,
+	}, 0, ""
+}
+
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string) error {
+	h.logger.Info("webhook rejected",
+		zap.String("source", h.source), zap.Int("status", code), zap.String("reason", msg),
+		zap.String("remote", r.RemoteAddr))
+	return replyError(w, code, msg)
+}
+
+// signatureMessage keeps verifier errors to their fixed wording, so no
+// detail of what was expected reaches the sender.
+func signatureMessage(err error) string {
+	for _, known := range []error{verifier.ErrMissing, verifier.ErrMalformed, verifier.ErrStale, verifier.ErrMismatch} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return "invalid signature"
+}
+
+func mediaTypeIs(header, want string) bool {
+	if header == want {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(header)
+	return err == nil && mt == want
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

@@ -1,0 +1,106 @@
+// Package redistest runs a real redis-server on a free loopback port for a
+// test. A machine without redis-server fails the test: CI installs it, and a
+// skipped test would prove nothing.
+package redistest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Server is one redis-server process owned by a test.
+type Server struct {
+	Addr string // host:port on loopback
+	dir  string
+	cmd  *exec.Cmd
+	t    testing.TB
+}
+
+// Start launches redis-server and waits until it answers PING. It is stopped
+// when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatalf("redis-server is required (apt-get install -y redis-server): %v", err)
+	}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t))), dir: t.TempDir(), t: t}
+	s.Restart()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// URL is the go-redis URL of the server.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// Stop kills the server; data not persisted is gone, as after a crash.
+func (s *Server) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same port after Stop, with the
+// append-only file it left, so what was acknowledged is still there.
+func (s *Server) Restart() {
+	s.t.Helper()
+	_, port, _ := net.SplitHostPort(s.Addr)
+	s.cmd = exec.Command("redis-server",
+		"--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
+		"--save", "", "--appendonly", "yes", "--appendfsync", "no", "--protected-mode", "no")
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("starting redis-server: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		reply, err := s.Do("PING")
+		if err == nil && reply == "+PONG" {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			s.t.Fatalf("redis-server on %s did not answer PING: %v %q", s.Addr, err, reply)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Do sends one inline command and returns the first reply line, for checks
+// that need no client library.
+func (s *Server) Do(args ...string) (string, error) {
+	c, err := net.DialTimeout("tcp", s.Addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := c.Write([]byte(b.String())); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+// FreePort asks the kernel for a loopback port nobody listens on.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,42 @@
+// Package relay holds everything that touches Redis: the stream schema, the
+// atomic dedupe-and-append used by ingest and, later, the delivery workers.
+package relay
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Keys names the Redis keys of one stream. Every key of a stream carries the
+// stream's name as a Redis Cluster hash tag, so each script touches one slot.
+type Keys struct {
+	prefix string
+	tag    string
+}
+
+// NewKeys checks prefix and stream and returns their key names. Braces would
+// move the hash tag, so they are refused in both.
+func NewKeys(prefix, stream string) (Keys, error) {
+	if prefix == "" || stream == "" {
+		return Keys{}, fmt.Errorf("prefix and stream must not be empty")
+	}
+	if strings.ContainsAny(prefix, "{}") || strings.ContainsAny(stream, "{}") {
+		return Keys{}, fmt.Errorf("prefix %q and stream %q must not contain braces", prefix, stream)
+	}
+	return Keys{prefix: prefix, tag: prefix + ":{" + stream + "}"}, nil
+}
+
+// Stream is the key of the Redis Stream events are appended to.
+func (k Keys) Stream() string { return k.tag }
+
+// Seen is the dedupe key of one provider event. A colon in the tenant (a
+// host:port placeholder, say) is escaped so that no two tenant and id pairs
+// share a key.
+func (k Keys) Seen(source, tenant, id string) string {
+	if strings.ContainsAny(tenant, ":%") {
+		tenant = tenantEscaper.Replace(tenant)
+	}
+	return k.tag + ":seen:" + source + ":" + tenant + ":" + id
+}
+
+var tenantEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
