@@ -1,0 +1,34 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// standardPayload is the payload shape the Standard Webhooks specification
+// recommends: {"type", "timestamp" (RFC 3339), "data"}.
+type standardPayload struct {
+	Type      string          `json:"type"`
+	Timestamp string          `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// normalizeStandard maps a Standard Webhooks (or Svix) message: type and
+// timestamp from the body, action from the last part of a dotted type, and
+// data is body.data (the whole body when a sender omits it).
+func normalizeStandard(s Stored, e *Envelope) error {
+	var p standardPayload
+	if err := decodeObject(s.Body, &p); err != nil {
+		return err
+	}
+	e.Type = firstNonEmpty(p.Type, e.Type)
+	e.Action = actionOf(e.Type)
+	if t, ok := rfc3339Time(p.Timestamp); ok {
+		e.OccurredAt = t
+	}
+	e.Data = p.Data // json.Unmarshal copied it out of s.Body
+	if e.Data == nil {
+		e.Data = bytes.Clone(s.Body)
+	}
+	return nil
+}

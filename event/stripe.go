@@ -1,0 +1,100 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// stripeEvent is the part of a Stripe Event object the envelope needs
+// (https://docs.stripe.com/api/events/object).
+type stripeEvent struct {
+	Type    string `json:"type"`
+	Created int64  `json:"created"`
+	Data    struct {
+		Object json.RawMessage `json:"object"`
+	} `json:"data"`
+}
+
+// stripeObject holds the fields that identify who and what across the
+// object kinds Stripe events carry (invoice, charge, customer, checkout
+// session, subscription, dispute, refund, ...).
+type stripeObject struct {
+	ID              string                  `json:"id"`
+	Object          string                  `json:"object"`
+	Customer        stripeCustomer          `json:"customer"`
+	Email           string                  `json:"email"`
+	CustomerEmail   string                  `json:"customer_email"`
+	ReceiptEmail    string                  `json:"receipt_email"`
+	BillingDetails  struct{ Email string }  `json:"billing_details"`
+	CustomerDetails struct{ Email string }  `json:"customer_details"`
+	Reason          string                  `json:"reason"`
+	Cancellation    struct{ Reason string } `json:"cancellation_details"`
+}
+
+// stripeCustomer accepts "customer" both as an id and as an expanded
+// Customer object.
+type stripeCustomer struct {
+	ID    string
+	Email string
+}
+
+func (c *stripeCustomer) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		var full struct{ ID, Email string }
+		if json.Unmarshal(b, &full) == nil {
+			c.ID, c.Email = full.ID, full.Email
+		}
+		return nil
+	}
+	var id string
+	if json.Unmarshal(b, &id) == nil {
+		c.ID = id
+	}
+	return nil
+}
+
+// normalizeStripe maps a Stripe Event: occurred_at is "created", the
+// subject is data.object, the actor its customer, the action the last part
+// of the type, and data is data.object itself (the whole body when absent).
+func normalizeStripe(s Stored, e *Envelope) error {
+	var ev stripeEvent
+	if err := decodeObject(s.Body, &ev); err != nil {
+		return err
+	}
+	e.Type = firstNonEmpty(ev.Type, e.Type)
+	if t, ok := unixTime(ev.Created); ok {
+		e.OccurredAt = t
+	}
+	e.Action = actionOf(e.Type)
+	e.Data = bytes.Clone(s.Body)
+	obj := ev.Data.Object
+	if obj == nil {
+		return nil
+	}
+	e.Data = obj // json.Unmarshal copied it out of s.Body
+	if obj[0] != '{' {
+		return nil
+	}
+	var o stripeObject
+	if err := decodeObject(obj, &o); err != nil {
+		return err
+	}
+	if o.ID != "" {
+		e.Subject = &Subject{ID: o.ID, Type: o.Object}
+	}
+	actor := Actor{
+		ID: o.Customer.ID,
+		Email: firstNonEmpty(o.Email, o.CustomerEmail, o.ReceiptEmail,
+			o.BillingDetails.Email, o.CustomerDetails.Email, o.Customer.Email),
+	}
+	if o.Object == "customer" {
+		actor.ID = o.ID // the customer is acting on itself
+	}
+	if actor != (Actor{}) {
+		e.Actor = &actor
+	}
+	if reason := firstNonEmpty(o.Cancellation.Reason, o.Reason); reason != "" && e.Action != nil {
+		e.Action.Reason = reason
+	}
+	return nil
+}
