@@ -99,6 +99,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		// A failed append is answered with 503 and retried by the provider;
 		// retrying inside the client would only hold the request longer.
 		opt.MaxRetries = -1
+		if opt.ClientName == "" {
+			opt.ClientName = "hookgate"
+		}
 		rdb := redis.NewClient(opt)
 		return &store{rdb: rdb, appender: relay.NewAppender(rdb, bound, 4, 128)}, nil
 	})

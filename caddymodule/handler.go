@@ -186,12 +186,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 		return replyError(w, http.StatusServiceUnavailable, "event store unavailable, retry later")
 	}
 	putBody(bufp, body)
+	code, status := http.StatusAccepted, "accepted"
 	if outcome == relay.Duplicate {
-		h.logger.Debug("duplicate event", zap.String("source", h.source), zap.String("event_id", stored.ID))
-		return replyStatus(w, http.StatusOK, "duplicate", stored.ID)
+		code, status = http.StatusOK, "duplicate"
 	}
-	h.logger.Debug("event stored", zap.String("source", h.source), zap.String("event_id", stored.ID))
-	return replyStatus(w, http.StatusAccepted, "accepted", stored.ID)
+	// Check first: building fields for a disabled level costs on every request.
+	if ce := h.logger.Check(zap.DebugLevel, "event "+status); ce != nil {
+		ce.Write(zap.String("source", h.source), zap.String("tenant", stored.Tenant), zap.String("event_id", stored.ID))
+	}
+	return replyStatus(w, code, status, stored.ID)
 }
 
 // check verifies the request and builds the event to store. A non-zero code

@@ -43,6 +43,7 @@ func TestMain(m *testing.M) {
 // caddy is one Caddy process serving a test's Caddyfile.
 type caddy struct {
 	Base      string // http://127.0.0.1:port
+	Port      int
 	AdminAddr string
 	dir       string
 	cmd       *exec.Cmd
@@ -56,6 +57,7 @@ func startCaddy(t *testing.T, redisURL, hookgateOpts, site string) *caddy {
 	port := redistest.FreePort(t)
 	c := &caddy{
 		Base:      fmt.Sprintf("http://127.0.0.1:%d", port),
+		Port:      port,
 		AdminAddr: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)),
 		dir:       t.TempDir(),
 		log:       &syncBuffer{},

@@ -106,7 +106,7 @@ func TestIngestContract(t *testing.T) {
 		{"signed JSON without an event id is a bad request", "POST", "/stripe",
 			stripeSigned(`{"type":"invoice.paid"}`, now), `{"type":"invoice.paid"}`, 400, `{"error":"body has no string \"id\" field"}`},
 		{"github without a delivery id is a bad request", "POST", "/github",
-			with(githubSigned(`{"action":"opened"}`, "d-1"), "X-Github-Delivery", ""), `{"action":"opened"}`, 400, `{"error":"missing X-GitHub-Delivery header"}`},
+			with(githubSigned(`{"action":"opened"}`, "d-1"), "X-Github-Delivery", ""), `{"action":"opened"}`, 400, `{"error":"missing X-Github-Delivery header"}`},
 		{"wrong token is rejected", "POST", "/token",
 			http.Header{"X-Token": {"static-token-124"}}, `{"id":"tok_1"}`, 401, ""},
 		{"stripe event signed with the second secret is accepted", "POST", "/stripe",
