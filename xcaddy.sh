@@ -61,7 +61,7 @@ stripe() {
 	curl -sS -i -H "Stripe-Signature: t=$t,v1=$sig" -H 'Content-Type: application/json' \
 		--data-binary "$body" "$SITE_ADDRESS/hooks/stripe"
 	echo
-	echo "stream: redis-cli -u $REDIS_URL XRANGE hookgate:{events} - +"
+	echo "stream: redis-cli -u $REDIS_URL XRANGE 'hookgate:{events}' - +"
 }
 
 checks() {
