@@ -178,8 +178,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 	outcome, err := h.app.store.appender.Append(ctx, h.keys, time.Duration(h.DedupeTTL), &stored)
 	cancel()
 	if err != nil {
-		// The appender may still read body: the buffer is not reused.
-		h.logger.Error("event not stored; asking the provider to retry",
+		// The appender may still read body: the buffer is not reused. The
+		// append may yet succeed; the provider's retry is then a duplicate.
+		level, msg := zap.ErrorLevel, "event may not be stored; asking the provider to retry"
+		if r.Context().Err() != nil {
+			level, msg = zap.InfoLevel, "sender hung up before its event was confirmed stored"
+		}
+		h.logger.Log(level, msg,
 			zap.String("source", h.source), zap.String("tenant", stored.Tenant),
 			zap.String("event_id", stored.ID), zap.Error(err))
 		w.Header().Set("Retry-After", retryAfter)

@@ -14,7 +14,7 @@ import (
 	"github.com/hookgate/caddy-hookgate/event"
 )
 
-//go:embed append.lua
+//go:embed lua/append.lua
 var appendLua string
 
 var appendScript = redis.NewScript(appendLua)

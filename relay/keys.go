@@ -40,3 +40,17 @@ func (k Keys) Seen(source, tenant, id string) string {
 }
 
 var tenantEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
+
+// Retry is the sorted set of one relay's scheduled retries: member
+// "<stream key>|<entry id>", score the due time in unix milliseconds.
+func (k Keys) Retry(relay string) string { return k.tag + ":retry:" + relay }
+
+// Attempts is the hash of one relay's attempt records, by retry member.
+func (k Keys) Attempts(relay string) string { return k.tag + ":attempts:" + relay }
+
+// Dead is one relay's dead-letter stream.
+func (k Keys) Dead(relay string) string { return k.tag + ":dead:" + relay }
+
+// Replay is the stream replayed dead letters go to; only that relay's
+// group reads it, so a replay does not fan out to the other relays.
+func (k Keys) Replay(relay string) string { return k.tag + ":replay:" + relay }

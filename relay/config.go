@@ -1,0 +1,125 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"time"
+)
+
+// Defaults of a relay.
+const (
+	DefaultWorkers     = 8
+	DefaultTimeout     = 10 * time.Second
+	DefaultMaxAttempts = 8
+	DefaultBackoffBase = time.Second
+	DefaultBackoffCap  = 10 * time.Minute
+	DefaultFailures    = 10
+	DefaultCooldown    = 30 * time.Second
+	DefaultClaimAfter  = time.Minute
+	DefaultRetention   = 7 * 24 * time.Hour
+)
+
+// Route sends events whose type matches Glob to URL instead of the target.
+type Route struct {
+	Glob string // path.Match pattern over the event type, e.g. "customer.*"
+	URL  string // absolute URL, or a path resolved against the target
+}
+
+// Config describes one relay: which stream it reads and where it delivers.
+type Config struct {
+	Name        string      // the consumer group; unique per stream
+	Keys        Keys        // the stream read
+	To          string      // target URL
+	Routes      []Route     // per-type targets, first match wins
+	Filter      []string    // type globs delivered; others are acked and skipped
+	Secret      string      // whsec_… key the deliveries are signed with
+	Header      http.Header // extra headers, auth included
+	Workers     int
+	Timeout     time.Duration // per attempt
+	MaxAttempts int
+	BackoffBase time.Duration
+	BackoffCap  time.Duration
+	Failures    int           // consecutive retryable failures that open the breaker
+	Cooldown    time.Duration // how long the breaker stays open before a probe
+	ClaimAfter  time.Duration // idle time after which another consumer's entry is taken over
+	Retention   time.Duration // age past which stream entries are trimmed
+	Consumer    string        // this process's consumer name; unique per process
+}
+
+// withDefaults fills zero fields and checks the rest.
+func (c Config) withDefaults() (Config, error) {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	defInt := func(d *int, v int) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	defInt(&c.Workers, DefaultWorkers)
+	defInt(&c.MaxAttempts, DefaultMaxAttempts)
+	defInt(&c.Failures, DefaultFailures)
+	def(&c.Timeout, DefaultTimeout)
+	def(&c.BackoffBase, DefaultBackoffBase)
+	def(&c.BackoffCap, DefaultBackoffCap)
+	def(&c.Cooldown, DefaultCooldown)
+	def(&c.ClaimAfter, DefaultClaimAfter)
+	def(&c.Retention, DefaultRetention)
+	if c.Name == "" || c.Consumer == "" {
+		return c, errors.New("relay needs a name and a consumer name")
+	}
+	if _, err := targetURL(c.To, ""); err != nil {
+		return c, err
+	}
+	for _, r := range c.Routes {
+		if _, err := path.Match(r.Glob, ""); err != nil {
+			return c, fmt.Errorf("route %q: %w", r.Glob, err)
+		}
+		if _, err := targetURL(c.To, r.URL); err != nil {
+			return c, fmt.Errorf("route %q: %w", r.Glob, err)
+		}
+	}
+	for _, g := range c.Filter {
+		if _, err := path.Match(g, ""); err != nil {
+			return c, fmt.Errorf("filter %q: %w", g, err)
+		}
+	}
+	if c.BackoffBase > c.BackoffCap {
+		return c, fmt.Errorf("backoff base %v is above its cap %v", c.BackoffBase, c.BackoffCap)
+	}
+	if c.Workers < 0 || c.MaxAttempts < 0 || c.Failures < 0 {
+		return c, errors.New("workers, max_attempts and breaker failures must be positive")
+	}
+	return c, nil
+}
+
+// targetURL resolves a route's URL (absolute, or a path) against the target.
+func targetURL(to, route string) (string, error) {
+	base, err := url.Parse(to)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return "", fmt.Errorf("target %q must be an absolute http(s) URL", to)
+	}
+	if route == "" {
+		return base.String(), nil
+	}
+	ref, err := url.Parse(route)
+	if err != nil {
+		return "", fmt.Errorf("route target %q: %w", route, err)
+	}
+	return base.ResolveReference(ref).String(), nil
+}
+
+// matchAny reports whether typ matches one of globs.
+func matchAny(globs []string, typ string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, typ); ok {
+			return true
+		}
+	}
+	return false
+}

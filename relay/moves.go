@@ -1,0 +1,181 @@
+package relay
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Every move of an entry between the stream, the retry schedule and the
+// dead-letter stream happens here, each as one script: a process killed
+// between any two instructions leaves the entry in exactly one place. A
+// later per-key ordering gate belongs here too.
+
+var (
+	//go:embed lua/ack.lua
+	ackLua string
+	//go:embed lua/schedule.lua
+	scheduleLua string
+	//go:embed lua/dead.lua
+	deadLua string
+	//go:embed lua/take.lua
+	takeLua string
+
+	ackScript      = redis.NewScript(ackLua)
+	scheduleScript = redis.NewScript(scheduleLua)
+	deadScript     = redis.NewScript(deadLua)
+	takeScript     = redis.NewScript(takeLua)
+)
+
+// job is one entry in a worker's hands.
+type job struct {
+	stream string         // the stream key it was read from
+	id     string         // its entry id there
+	values map[string]any // its fields
+	record attempts       // what earlier attempts did
+}
+
+func (j *job) member() string { return j.stream + "|" + j.id }
+
+// attempts is the durable record of a job's delivery attempts.
+type attempts struct {
+	count       int
+	first, last time.Time
+	status      int    // last HTTP status, 0 for none
+	err         string // last error, short
+	body        string // last response body, first 1 KiB (kept in memory only until dead-lettered)
+}
+
+func (a attempts) encode() string {
+	return fmt.Sprintf("%d|%d|%d|%d|%s", a.count, a.first.UnixMilli(), a.last.UnixMilli(), a.status, a.err)
+}
+
+func decodeAttempts(s string) attempts {
+	parts := strings.SplitN(s, "|", 5)
+	if len(parts) != 5 {
+		return attempts{}
+	}
+	var a attempts
+	a.count, _ = strconv.Atoi(parts[0])
+	first, _ := strconv.ParseInt(parts[1], 10, 64)
+	last, _ := strconv.ParseInt(parts[2], 10, 64)
+	if first > 0 {
+		a.first, a.last = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
+	}
+	a.status, _ = strconv.Atoi(parts[3])
+	a.err = parts[4]
+	return a
+}
+
+// moves runs the scripts for one relay.
+type moves struct {
+	rdb      redis.UniversalClient
+	group    string
+	consumer string
+	retry    string
+	attempts string
+	dead     string
+	replay   string
+	streams  []string // the main stream and the replay stream
+}
+
+func newMoves(rdb redis.UniversalClient, k Keys, group, consumer string) *moves {
+	return &moves{
+		rdb: rdb, group: group, consumer: consumer,
+		retry: k.Retry(group), attempts: k.Attempts(group), dead: k.Dead(group), replay: k.Replay(group),
+		streams: []string{k.Stream(), k.Replay(group)},
+	}
+}
+
+// delFlag deletes replayed entries once finished: only this relay reads
+// the replay stream, so nothing else needs them.
+func (m *moves) delFlag(j *job) string {
+	if j.stream == m.replay {
+		return "del"
+	}
+	return ""
+}
+
+// ack finishes a delivered (or filtered out) job.
+func (m *moves) ack(ctx context.Context, j *job) error {
+	return ackScript.Run(ctx, m.rdb, []string{j.stream, m.retry, m.attempts},
+		m.group, j.id, j.member(), m.delFlag(j)).Err()
+}
+
+// schedule records an attempt and when to try again.
+func (m *moves) schedule(ctx context.Context, j *job, due time.Time) error {
+	return scheduleScript.Run(ctx, m.rdb, []string{m.retry, m.attempts},
+		due.UnixMilli(), j.member(), j.record.encode()).Err()
+}
+
+// deadLetter moves a job with its attempt record to the dead stream.
+func (m *moves) deadLetter(ctx context.Context, j *job) error {
+	args := []any{m.group, j.id, j.member(), m.delFlag(j)}
+	for k, v := range j.values {
+		if !strings.HasPrefix(k, deadField) {
+			args = append(args, k, v)
+		}
+	}
+	a := j.record
+	args = append(args,
+		deadField+"attempts", a.count,
+		deadField+"status", a.status,
+		deadField+"error", a.err,
+		deadField+"body", a.body,
+		deadField+"first_attempt", a.first.UnixMilli(),
+		deadField+"last_attempt", a.last.UnixMilli(),
+		deadField+"entry", j.id,
+	)
+	return deadScript.Run(ctx, m.rdb, []string{j.stream, m.retry, m.attempts, m.dead}, args...).Err()
+}
+
+// take claims up to limit due retries.
+func (m *moves) take(ctx context.Context, now time.Time, limit int) ([]*job, error) {
+	keys := append([]string{m.retry, m.attempts}, m.streams...)
+	res, err := takeScript.Run(ctx, m.rdb, keys, m.group, m.consumer, now.UnixMilli(), limit).Slice()
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]*job, 0, len(res))
+	for _, r := range res {
+		triple, _ := r.([]any)
+		if len(triple) != 3 {
+			continue
+		}
+		member, _ := triple[0].(string)
+		record, _ := triple[1].(string)
+		entry, _ := triple[2].([]any)
+		stream, id, ok := strings.Cut(member, "|")
+		if !ok || len(entry) != 2 {
+			continue
+		}
+		values, err := entryValues(entry[1])
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, &job{stream: stream, id: id, values: values, record: decodeAttempts(record)})
+	}
+	return jobs, nil
+}
+
+// entryValues turns a script's flat field/value array into a map.
+func entryValues(v any) (map[string]any, error) {
+	flat, ok := v.([]any)
+	if !ok || len(flat)%2 != 0 {
+		return nil, fmt.Errorf("unexpected entry shape %T", v)
+	}
+	values := make(map[string]any, len(flat)/2)
+	for i := 0; i < len(flat); i += 2 {
+		k, _ := flat[i].(string)
+		values[k] = flat[i+1]
+	}
+	return values, nil
+}
+
+// deadField prefixes the fields a dead letter adds to the original entry.
+const deadField = "dead:"

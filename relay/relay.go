@@ -1,0 +1,271 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+// Relay reads one stream through its consumer group and delivers each
+// event to the target, with durable retries, a breaker and a dead-letter
+// stream. Nothing about an entry lives only in memory: until it is acked or
+// dead-lettered it is pending in the group, and a crashed consumer's
+// entries are reclaimed by another after ClaimAfter.
+type Relay struct {
+	cfg      Config
+	rdb      redis.UniversalClient
+	logger   *zap.Logger
+	moves    *moves
+	sender   *sender
+	breaker  *breaker
+	backoff  backoff
+	now      func() time.Time
+	consumer string
+
+	jobs     chan *job
+	inflight sync.Map // retry member -> struct{}: held by this relay now
+	stop     context.CancelFunc
+	ctx      context.Context
+	readers  sync.WaitGroup
+	workers  sync.WaitGroup
+}
+
+// instances makes each Relay's consumer name unique within the process: a
+// reloaded config starts its relay before the old one stops, and the two
+// must not read each other's pending entries as their own.
+var instances atomic.Int64
+
+// New checks cfg and builds a relay; Start begins delivering.
+func New(rdb redis.UniversalClient, cfg Config, logger *zap.Logger) (*Relay, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Relay{cfg: cfg, rdb: rdb, logger: logger, now: time.Now}
+	r.consumer = cfg.Consumer + "-" + strconv.FormatInt(instances.Add(1), 10)
+	r.sender, err = newSender(cfg, func() time.Time { return r.now() })
+	if err != nil {
+		return nil, err
+	}
+	r.moves = newMoves(rdb, cfg.Keys, cfg.Name, r.consumer)
+	r.breaker = newBreaker(cfg.Failures, cfg.Cooldown, func() time.Time { return r.now() })
+	r.backoff = backoff{base: cfg.BackoffBase, cap: cfg.BackoffCap, rand: rand.Float64}
+	return r, nil
+}
+
+// Start creates the consumer groups if needed and starts the workers.
+func (r *Relay) Start() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range r.moves.streams {
+		// From the start of the stream: events stored before the relay
+		// first ran are delivered too.
+		err := r.rdb.XGroupCreateMkStream(ctx, s, r.cfg.Name, "0").Err()
+		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			// Redis may be down at start; the readers retry until it is up.
+			r.logger.Warn("creating consumer group", zap.String("stream", s), zap.Error(err))
+		}
+	}
+	r.ctx, r.stop = context.WithCancel(context.Background())
+	r.jobs = make(chan *job, r.cfg.Workers)
+	for range r.cfg.Workers {
+		r.workers.Add(1)
+		go r.work()
+	}
+	for _, loop := range []func(){r.read, r.schedule, r.reclaim, r.maintain} {
+		r.readers.Add(1)
+		go func() { defer r.readers.Done(); loop() }()
+	}
+	return nil
+}
+
+// Stop stops reading, waits for deliveries in flight until ctx ends, and
+// returns; what was not finished stays pending in Redis for a consumer to
+// reclaim.
+func (r *Relay) Stop(ctx context.Context) error {
+	if r.stop == nil {
+		return nil
+	}
+	r.stop()
+	r.readers.Wait()
+	close(r.jobs)
+	done := make(chan struct{})
+	go func() { r.workers.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("relay " + r.cfg.Name + ": deliveries still in flight at stop; they stay pending")
+	}
+}
+
+// hand gives a job to the workers unless this relay holds it already.
+func (r *Relay) hand(j *job) bool {
+	if _, held := r.inflight.LoadOrStore(j.member(), struct{}{}); held {
+		return true
+	}
+	select {
+	case r.jobs <- j:
+		return true
+	case <-r.ctx.Done():
+		r.inflight.Delete(j.member())
+		return false
+	}
+}
+
+// pause waits after a Redis error, so a down Redis is not spun on.
+func (r *Relay) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// read takes new entries from the stream and the replay stream. It blocks
+// on the jobs channel when the workers are busy or the breaker holds them:
+// that is the backpressure, and the entries wait in Redis.
+func (r *Relay) read() {
+	streams := append(append([]string{}, r.moves.streams...), ">", ">")
+	for r.ctx.Err() == nil {
+		res, err := r.rdb.XReadGroup(r.ctx, &redis.XReadGroupArgs{
+			Group: r.cfg.Name, Consumer: r.consumer, Streams: streams,
+			Count: int64(r.cfg.Workers), Block: time.Second,
+		}).Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			if r.ctx.Err() == nil {
+				r.logger.Warn("reading stream", zap.Error(err))
+				if strings.HasPrefix(err.Error(), "NOGROUP") {
+					r.createGroups()
+				}
+				r.pause(time.Second)
+			}
+			continue
+		}
+		for _, s := range res {
+			for _, m := range s.Messages {
+				if !r.hand(&job{stream: s.Stream, id: m.ID, values: m.Values}) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (r *Relay) createGroups() {
+	for _, s := range r.moves.streams {
+		_ = r.rdb.XGroupCreateMkStream(r.ctx, s, r.cfg.Name, "0").Err()
+	}
+}
+
+// tick is how often due retries are looked for.
+func (r *Relay) tick() time.Duration {
+	return min(max(r.cfg.BackoffBase/4, 20*time.Millisecond), time.Second)
+}
+
+// schedule hands over the retries that are due.
+func (r *Relay) schedule() {
+	for r.pause(r.tick()) {
+		jobs, err := r.moves.take(r.ctx, r.now(), r.cfg.Workers)
+		if err != nil {
+			if r.ctx.Err() == nil {
+				r.logger.Warn("taking due retries", zap.Error(err))
+			}
+			continue
+		}
+		for _, j := range jobs {
+			if !r.hand(j) {
+				return
+			}
+		}
+	}
+}
+
+// reclaim takes over entries a dead consumer left pending, and this
+// relay's own that it lost track of. Entries waiting for a scheduled retry
+// stay where they are.
+func (r *Relay) reclaim() {
+	every := max(r.cfg.ClaimAfter/2, 50*time.Millisecond)
+	for r.pause(every) {
+		for _, s := range r.moves.streams {
+			start := "0-0"
+			for range 16 { // bounded per round; the rest waits for the next
+				msgs, next, err := r.rdb.XAutoClaim(r.ctx, &redis.XAutoClaimArgs{
+					Stream: s, Group: r.cfg.Name, Consumer: r.consumer,
+					MinIdle: r.cfg.ClaimAfter, Start: start, Count: int64(r.cfg.Workers),
+				}).Result()
+				if err != nil {
+					if r.ctx.Err() == nil && !strings.HasPrefix(err.Error(), "NOGROUP") {
+						r.logger.Warn("reclaiming pending entries", zap.Error(err))
+					}
+					break
+				}
+				for _, m := range msgs {
+					j := &job{stream: s, id: m.ID, values: m.Values}
+					if _, held := r.inflight.Load(j.member()); held {
+						continue
+					}
+					if err := r.rdb.ZScore(r.ctx, r.moves.retry, j.member()).Err(); err == nil {
+						continue // scheduled: take() brings it back when due
+					}
+					if rec, err := r.rdb.HGet(r.ctx, r.moves.attempts, j.member()).Result(); err == nil {
+						j.record = decodeAttempts(rec)
+					}
+					r.logger.Info("reclaimed a pending entry", zap.String("entry", m.ID), zap.String("stream", s))
+					if !r.hand(j) {
+						return
+					}
+				}
+				if next == "0-0" || next == "" {
+					break
+				}
+				start = next
+			}
+		}
+	}
+}
+
+// maintain trims the streams by age and removes consumers that are gone.
+func (r *Relay) maintain() {
+	every := min(max(r.cfg.Retention/10, time.Second), time.Minute)
+	for r.pause(every) {
+		minID := strconv.FormatInt(r.now().Add(-r.cfg.Retention).UnixMilli(), 10)
+		for _, s := range []string{r.cfg.Keys.Stream(), r.moves.dead} {
+			if err := r.rdb.XTrimMinIDApprox(r.ctx, s, minID, 0).Err(); err != nil && r.ctx.Err() == nil {
+				r.logger.Warn("trimming", zap.String("stream", s), zap.Error(err))
+			}
+		}
+		r.removeIdleConsumers()
+	}
+}
+
+// removeIdleConsumers deletes consumers with nothing pending that have not
+// been seen for a long while: processes that are gone.
+func (r *Relay) removeIdleConsumers() {
+	idle := max(10*r.cfg.ClaimAfter, time.Hour)
+	for _, s := range r.moves.streams {
+		consumers, err := r.rdb.XInfoConsumers(r.ctx, s, r.cfg.Name).Result()
+		if err != nil {
+			continue
+		}
+		for _, c := range consumers {
+			if c.Name != r.consumer && c.Pending == 0 && c.Idle > idle {
+				_ = r.rdb.XGroupDelConsumer(r.ctx, s, r.cfg.Name, c.Name).Err()
+			}
+		}
+	}
+}
