@@ -27,8 +27,8 @@ const (
 )
 
 // App is the hookgate app: the Redis connection shared by every webhook
-// route (and, later, the relays). It exists with defaults even when the
-// Caddyfile has no hookgate block.
+// route, and the relays that deliver what they store. It exists with
+// defaults even when the Caddyfile has no hookgate block.
 type App struct {
 	// Redis URL (redis://, rediss://, unix://); placeholders such as
 	// {env.REDIS_URL} are replaced at provisioning. Default
@@ -39,8 +39,13 @@ type App struct {
 	// Timeout bounds one append in Redis; past it ingest answers 503 so the
 	// provider retries. Default 2s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
+	// Relays deliver stored events to their targets, keyed by name; the
+	// name is the consumer group, so it must stay the same across reloads
+	// for a relay to resume where it stopped.
+	Relays map[string]*RelayConfig `json:"relays,omitempty"`
 
 	store  *store
+	relays []runningRelay
 	key    string
 	logger *zap.Logger
 }
@@ -109,15 +114,16 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("hookgate redis: %w", err)
 	}
 	a.store = val.(*store)
-	return nil
+	return a.provisionRelays(ctx)
 }
 
-// Start is a no-op: connections open on first use, so Caddy starts even
-// while Redis is down and ingest answers 503 until it is back.
-func (a *App) Start() error { return nil }
+// Start starts the relays. Connections open on first use, so Caddy starts
+// even while Redis is down and ingest answers 503 until it is back.
+func (a *App) Start() error { return a.startRelays() }
 
-// Stop is a no-op; Cleanup releases the shared store.
-func (a *App) Stop() error { return nil }
+// Stop stops the relays, letting deliveries in flight finish within a
+// bound; Cleanup releases the shared store.
+func (a *App) Stop() error { return stopRelays(a.relays) }
 
 // Cleanup releases this config's hold on the shared store.
 func (a *App) Cleanup() error {

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -120,6 +121,24 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	        redis   <url>        # default redis://127.0.0.1:6379/0; {env.REDIS_URL}
 //	        prefix  <string>     # key prefix, default "hookgate"
 //	        timeout <duration>   # bound on one Redis append, default 2s
+//
+//	        relay <name> {                          # repeatable; the name is the consumer group
+//	            stream       <name>                 # default "events"; relays on one stream each get every event
+//	            to           <url>                  # required, e.g. https://wp.example.com/wp-json/hookgate/v1/events
+//	            route        <type-glob> <url|path> # repeatable, first match wins: customer.* /wp-json/hookgate/v1/user-sync
+//	            filter       <type-glob>...         # only these event types; others are acked and skipped
+//	            secret       <whsec_...>            # required, signs every delivery; {env.RELAY_SECRET}
+//	            auth         basic <user> <password> | bearer <token>   # placeholders allowed
+//	            header       <name> <value>         # repeatable
+//	            workers      <n>                    # default 8
+//	            timeout      <duration>             # per attempt, default 10s
+//	            max_attempts <n>                    # default 8
+//	            backoff      <base> <cap>           # default 1s 10m
+//	            breaker      <failures> <cooldown>  # default 10 30s
+//	            rate         <n>/s | <n>/m          # per-target limit, default none
+//	            claim_after  <duration>             # default 1m
+//	            retention    <duration>             # default 7d
+//	        }
 //	    }
 //	}
 func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
@@ -145,6 +164,13 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 			if err := durationArg(d, &app.Timeout); err != nil {
 				return nil, err
 			}
+		case "relay":
+			if app.Relays == nil {
+				app.Relays = make(map[string]*RelayConfig)
+			}
+			if err := parseRelay(d, app.Relays); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, d.Errf("unknown hookgate option %q", d.Val())
 		}
@@ -152,14 +178,29 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 	return httpcaddyfile.App{Name: "hookgate", Value: caddyconfig.JSON(app, nil)}, nil
 }
 
+func countArg(d *caddyfile.Dispenser, dst *int) error {
+	name := d.Val()
+	var s string
+	if err := singleArg(d, &s); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return d.Errf("%s must be an integer >= 1, got %q", name, s)
+	}
+	*dst = n
+	return nil
+}
+
 func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
+	name := d.Val()
 	var s string
 	if err := singleArg(d, &s); err != nil {
 		return err
 	}
 	v, err := caddy.ParseDuration(s)
 	if err != nil || v <= 0 {
-		return d.Errf("%s: invalid duration %q", d.Val(), s)
+		return d.Errf("%s: invalid duration %q", name, s)
 	}
 	*dst = caddy.Duration(v)
 	return nil

@@ -46,6 +46,7 @@ type Config struct {
 	Cooldown    time.Duration // how long the breaker stays open before a probe
 	ClaimAfter  time.Duration // idle time after which another consumer's entry is taken over
 	Retention   time.Duration // age past which stream entries are trimmed
+	Rate        float64       // attempts per second at most; 0 for no limit
 	Consumer    string        // this process's consumer name; unique per process
 }
 

@@ -26,6 +26,7 @@ type Relay struct {
 	moves    *moves
 	sender   *sender
 	breaker  *breaker
+	limiter  *limiter
 	backoff  backoff
 	now      func() time.Time
 	consumer string
@@ -57,23 +58,14 @@ func New(rdb redis.UniversalClient, cfg Config, logger *zap.Logger) (*Relay, err
 	}
 	r.moves = newMoves(rdb, cfg.Keys, cfg.Name, r.consumer)
 	r.breaker = newBreaker(cfg.Failures, cfg.Cooldown, func() time.Time { return r.now() })
+	r.limiter = newLimiter(cfg.Rate)
 	r.backoff = backoff{base: cfg.BackoffBase, cap: cfg.BackoffCap, rand: rand.Float64}
 	return r, nil
 }
 
-// Start creates the consumer groups if needed and starts the workers.
+// Start starts the workers. It does not wait for Redis: the reader
+// creates the consumer groups, so Caddy starts while Redis is down.
 func (r *Relay) Start() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, s := range r.moves.streams {
-		// From the start of the stream: events stored before the relay
-		// first ran are delivered too.
-		err := r.rdb.XGroupCreateMkStream(ctx, s, r.cfg.Name, "0").Err()
-		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-			// Redis may be down at start; the readers retry until it is up.
-			r.logger.Warn("creating consumer group", zap.String("stream", s), zap.Error(err))
-		}
-	}
 	r.ctx, r.stop = context.WithCancel(context.Background())
 	r.jobs = make(chan *job, r.cfg.Workers)
 	for range r.cfg.Workers {
@@ -138,6 +130,7 @@ func (r *Relay) pause(d time.Duration) bool {
 // that is the backpressure, and the entries wait in Redis.
 func (r *Relay) read() {
 	streams := append(append([]string{}, r.moves.streams...), ">", ">")
+	r.createGroups()
 	for r.ctx.Err() == nil {
 		res, err := r.rdb.XReadGroup(r.ctx, &redis.XReadGroupArgs{
 			Group: r.cfg.Name, Consumer: r.consumer, Streams: streams,
@@ -166,9 +159,14 @@ func (r *Relay) read() {
 	}
 }
 
+// createGroups makes the consumer groups, reading from the start of the
+// stream: events stored before the relay first ran are delivered too.
 func (r *Relay) createGroups() {
 	for _, s := range r.moves.streams {
-		_ = r.rdb.XGroupCreateMkStream(r.ctx, s, r.cfg.Name, "0").Err()
+		err := r.rdb.XGroupCreateMkStream(r.ctx, s, r.cfg.Name, "0").Err()
+		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") && r.ctx.Err() == nil {
+			r.logger.Warn("creating consumer group; retrying on the next read", zap.String("stream", s), zap.Error(err))
+		}
 	}
 }
 

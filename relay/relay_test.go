@@ -429,3 +429,17 @@ func TestFilterAcksOtherTypesAndRoutesPickTheTarget(t *testing.T) {
 		t.Fatalf("delivered %s to %s", p.header.Get("Idempotency-Key"), p.path)
 	}
 }
+
+func TestRateSpacesAttempts(t *testing.T) {
+	f := newFixture(t)
+	tg := newTarget(t, ok)
+	cfg := f.config("wp", tg.URL)
+	cfg.Rate = 20 // one every 50 ms
+	f.start(t, cfg, nil)
+	f.ingest(t, "evt_1", "evt_2", "evt_3", "evt_4", "evt_5", "evt_6")
+	waitUntil(t, 10*time.Second, "every event delivered", func() bool { return len(tg.deliveries()) == 6 })
+	d := tg.deliveries()
+	if span := d[5].at.Sub(d[0].at); span < 240*time.Millisecond {
+		t.Fatalf("6 deliveries at 20/s took %v, want at least 250ms", span)
+	}
+}

@@ -40,6 +40,12 @@ func (r *Relay) process(j *job) {
 	if err != nil {
 		return // stopping: the entry stays pending
 	}
+	if err := r.limiter.wait(r.ctx); err != nil {
+		if probe {
+			r.breaker.record(true, false)
+		}
+		return
+	}
 	// Not r.ctx: a delivery in flight at Stop is let finish.
 	o := r.sender.deliver(context.Background(), st)
 	r.breaker.record(probe, o.verdict != retryable)

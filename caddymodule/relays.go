@@ -1,0 +1,330 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/hookgate/caddy-hookgate/relay"
+)
+
+// RelayConfig is one relay: it reads a stream through its own consumer
+// group and delivers every event to a target.
+type RelayConfig struct {
+	// Stream is the name of the stream read. Default "events". Several
+	// relays on one stream each get every event (fan-out).
+	Stream string `json:"stream,omitempty"`
+	// To is the absolute http(s) URL events are POSTed to, e.g.
+	// https://wp.example.com/wp-json/hookgate/v1/events.
+	To string `json:"to,omitempty"`
+	// Routes send the event types a glob matches to another URL, or to a
+	// path on the target; the first match wins, others go to To.
+	Routes []RelayRoute `json:"routes,omitempty"`
+	// Filter lists the event type globs delivered; other events are acked
+	// and skipped. Empty delivers everything.
+	Filter []string `json:"filter,omitempty"`
+	// Secret (whsec_ followed by base64) signs every delivery with the
+	// Standard Webhooks headers. Required; placeholders such as
+	// {env.RELAY_SECRET} are replaced at provisioning.
+	Secret string `json:"secret,omitempty"`
+	// Auth sets the Authorization header of every delivery.
+	Auth *RelayAuth `json:"auth,omitempty"`
+	// Headers are extra request headers; placeholders are replaced at
+	// provisioning.
+	Headers http.Header `json:"headers,omitempty"`
+	// Workers is the number of concurrent deliveries. Default 8.
+	Workers int `json:"workers,omitempty"`
+	// Timeout bounds one delivery attempt. Default 10s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+	// MaxAttempts is how many attempts an event gets before it is
+	// dead-lettered. Default 8.
+	MaxAttempts int `json:"max_attempts,omitempty"`
+	// BackoffBase is the first retry delay; each retry doubles it, with
+	// full jitter. Default 1s.
+	BackoffBase caddy.Duration `json:"backoff_base,omitempty"`
+	// BackoffCap bounds the retry delay. Default 10m.
+	BackoffCap caddy.Duration `json:"backoff_cap,omitempty"`
+	// BreakerFailures is the number of consecutive retryable failures that
+	// open the circuit breaker. Default 10.
+	BreakerFailures int `json:"breaker_failures,omitempty"`
+	// BreakerCooldown is how long the breaker stays open before one probe
+	// decides. Default 30s.
+	BreakerCooldown caddy.Duration `json:"breaker_cooldown,omitempty"`
+	// RatePerSecond bounds delivery attempts to the target; 0 means no
+	// limit. The Caddyfile's "rate 600/m" is 10.
+	RatePerSecond float64 `json:"rate_per_second,omitempty"`
+	// ClaimAfter is how long an entry stays pending with a dead consumer
+	// before another takes it over. Default 1m.
+	ClaimAfter caddy.Duration `json:"claim_after,omitempty"`
+	// Retention is the age past which entries are trimmed from the stream
+	// and the dead-letter stream. Default 7d.
+	Retention caddy.Duration `json:"retention,omitempty"`
+}
+
+// RelayRoute sends the event types Glob matches to URL.
+type RelayRoute struct {
+	// Glob matches event types, e.g. "customer.*".
+	Glob string `json:"glob,omitempty"`
+	// URL is absolute, or a path resolved against the relay's target.
+	URL string `json:"url,omitempty"`
+}
+
+// RelayAuth is the Authorization of a relay's deliveries.
+type RelayAuth struct {
+	// Type is "basic" (WordPress Application Passwords) or "bearer".
+	Type string `json:"type,omitempty"`
+	// Username for basic; placeholders allowed.
+	Username string `json:"username,omitempty"`
+	// Password for basic; placeholders allowed.
+	Password string `json:"password,omitempty"`
+	// Token for bearer; placeholders allowed.
+	Token string `json:"token,omitempty"`
+}
+
+// runningRelay is one provisioned relay of this config.
+type runningRelay struct {
+	name    string
+	relay   *relay.Relay
+	timeout time.Duration
+}
+
+// relayName keeps names usable in Redis keys and consumer group names: a
+// brace would move the cluster hash tag.
+var relayName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// reservedHeaders are set by the relay on every delivery; a configured value
+// would break the signature or the idempotency contract, or be ignored.
+var reservedHeaders = []string{
+	"Content-Length", "Content-Type", "Host", "Idempotency-Key", "Traceparent",
+	"Webhook-Id", "Webhook-Signature", "Webhook-Timestamp", "X-Request-Id",
+}
+
+// consumerName is this process's consumer name in every group. It is kept
+// across reloads so a reload does not leave a consumer behind each time.
+// The random part keeps two processes apart even where hostname and pid
+// repeat (containers), so no process mistakes another's pending entries
+// for its own.
+var consumerName = sync.OnceValue(func() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "caddy"
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b) // never fails on supported platforms
+	return host + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b)
+})
+
+// provisionRelays builds every relay on the shared Redis client. Nothing
+// runs until Start.
+func (a *App) provisionRelays(ctx caddy.Context) error {
+	repl := caddy.NewReplacer()
+	names := make([]string, 0, len(a.Relays))
+	for name := range a.Relays {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		rc := a.Relays[name]
+		if rc == nil {
+			return fmt.Errorf("relay %q: empty configuration", name)
+		}
+		cfg, err := rc.relayConfig(name, a.Prefix, repl)
+		if err != nil {
+			return fmt.Errorf("relay %q: %w", name, err)
+		}
+		cfg.Consumer = consumerName()
+		r, err := relay.New(a.store.rdb, cfg, ctx.Logger().Named("relay."+name))
+		if err != nil {
+			return fmt.Errorf("relay %q: %w", name, err)
+		}
+		// Zero means the relay's default applies; Stop waits on it.
+		timeout := cfg.Timeout
+		if timeout == 0 {
+			timeout = relay.DefaultTimeout
+		}
+		a.relays = append(a.relays, runningRelay{name: name, relay: r, timeout: timeout})
+	}
+	return nil
+}
+
+// relayConfig checks rc and translates it, placeholders replaced, into the
+// relay package's terms. Consumer is left to the caller.
+func (rc *RelayConfig) relayConfig(name, prefix string, repl *caddy.Replacer) (relay.Config, error) {
+	if !relayName.MatchString(name) {
+		return relay.Config{}, fmt.Errorf("name must be letters, digits, '.', '_' or '-'")
+	}
+	stream := rc.Stream
+	if stream == "" {
+		stream = DefaultStream
+	}
+	keys, err := relay.NewKeys(prefix, stream)
+	if err != nil {
+		return relay.Config{}, err
+	}
+	to := repl.ReplaceAll(rc.To, "")
+	if to == "" {
+		return relay.Config{}, fmt.Errorf("needs a target: to <url>")
+	}
+	secret, err := relaySecret(repl.ReplaceAll(rc.Secret, ""))
+	if err != nil {
+		return relay.Config{}, err
+	}
+	header := make(http.Header, len(rc.Headers)+1)
+	for k, vals := range rc.Headers {
+		if err := checkRelayHeader(k); err != nil {
+			return relay.Config{}, err
+		}
+		for _, v := range vals {
+			header.Add(k, repl.ReplaceAll(v, ""))
+		}
+	}
+	if rc.Auth != nil {
+		if header.Get("Authorization") != "" {
+			return relay.Config{}, fmt.Errorf("auth and an Authorization header are both set")
+		}
+		auth, err := rc.Auth.header(repl)
+		if err != nil {
+			return relay.Config{}, err
+		}
+		header.Set("Authorization", auth)
+	}
+	if rc.RatePerSecond < 0 {
+		return relay.Config{}, fmt.Errorf("rate must be positive")
+	}
+	routes := make([]relay.Route, len(rc.Routes))
+	for i, r := range rc.Routes {
+		routes[i] = relay.Route{Glob: r.Glob, URL: repl.ReplaceAll(r.URL, "")}
+	}
+	return relay.Config{
+		Name:        name,
+		Keys:        keys,
+		To:          to,
+		Routes:      routes,
+		Filter:      rc.Filter,
+		Secret:      secret,
+		Header:      header,
+		Workers:     rc.Workers,
+		Timeout:     time.Duration(rc.Timeout),
+		MaxAttempts: rc.MaxAttempts,
+		BackoffBase: time.Duration(rc.BackoffBase),
+		BackoffCap:  time.Duration(rc.BackoffCap),
+		Failures:    rc.BreakerFailures,
+		Cooldown:    time.Duration(rc.BreakerCooldown),
+		ClaimAfter:  time.Duration(rc.ClaimAfter),
+		Retention:   time.Duration(rc.Retention),
+		Rate:        rc.RatePerSecond,
+	}, nil
+}
+
+// relaySecret checks a signing secret the way the Standard Webhooks
+// libraries will read it on the receiving side. Errors never quote it.
+func relaySecret(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("needs a secret to sign deliveries (empty after replacing placeholders: is its environment variable set?)")
+	}
+	enc, ok := strings.CutPrefix(s, "whsec_")
+	if !ok {
+		return "", errors.New("secret must start with whsec_")
+	}
+	key, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil || len(key) == 0 {
+		return "", errors.New("secret must be whsec_ followed by base64")
+	}
+	return s, nil
+}
+
+// header is the Authorization value, placeholders replaced.
+func (ra *RelayAuth) header(repl *caddy.Replacer) (string, error) {
+	switch ra.Type {
+	case "basic":
+		user := repl.ReplaceAll(ra.Username, "")
+		pass := repl.ReplaceAll(ra.Password, "")
+		if user == "" || pass == "" {
+			return "", errors.New("auth basic needs a user and a password (empty after replacing placeholders?)")
+		}
+		// RFC 7617: a colon in the user would be read as the separator.
+		if strings.Contains(user, ":") {
+			return "", errors.New("auth basic user must not contain ':'")
+		}
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass)), nil
+	case "bearer":
+		token := repl.ReplaceAll(ra.Token, "")
+		if token == "" {
+			return "", errors.New("auth bearer needs a token (empty after replacing placeholders?)")
+		}
+		return "Bearer " + token, nil
+	default:
+		return "", fmt.Errorf("auth type must be basic or bearer, not %q", ra.Type)
+	}
+}
+
+// checkRelayHeader refuses headers the relay sets itself.
+func checkRelayHeader(name string) error {
+	if name == "" || strings.ContainsAny(name, " \t:\r\n") {
+		return fmt.Errorf("invalid header name %q", name)
+	}
+	canon := http.CanonicalHeaderKey(name)
+	if slices.Contains(reservedHeaders, canon) {
+		return fmt.Errorf("header %s is set by the relay itself", canon)
+	}
+	return nil
+}
+
+// startRelays starts every relay; if one fails, those already started are
+// stopped so a failed config load leaves nothing running.
+func (a *App) startRelays() error {
+	for i, r := range a.relays {
+		if err := r.relay.Start(); err != nil {
+			err = fmt.Errorf("starting relay %q: %w", r.name, err)
+			if err2 := stopRelays(a.relays[:i]); err2 != nil {
+				err = fmt.Errorf("%w; additionally, %w", err, err2)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// stopRelays stops relays concurrently, so a reload waits for one bound,
+// not one per relay. The bound lets an attempt in flight end on its own
+// timeout; what is still unfinished stays pending in Redis and is taken up
+// again after the reload.
+func stopRelays(relays []runningRelay) error {
+	if len(relays) == 0 {
+		return nil
+	}
+	var longest time.Duration
+	for _, r := range relays {
+		longest = max(longest, r.timeout)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), longest+relayStopGrace)
+	defer cancel()
+	errs := make([]error, len(relays))
+	var wg sync.WaitGroup
+	for i, r := range relays {
+		wg.Go(func() {
+			if err := r.relay.Stop(ctx); err != nil {
+				errs[i] = fmt.Errorf("stopping relay %q: %w", r.name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// relayStopGrace is added to the attempt timeout for the acks and
+// reschedules that follow the last attempts.
+const relayStopGrace = 5 * time.Second
