@@ -82,10 +82,3 @@ func (b *breaker) record(probe, ok bool) {
 		b.changed = make(chan struct{})
 	}
 }
-
-// isOpen tells readers to stop taking new work.
-func (b *breaker) isOpen() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.open
-}
