@@ -253,12 +253,7 @@ func TestConcurrentDeliveriesOfOneEventStoreOne(t *testing.T) {
 }
 
 func TestRedisDownIsUnavailableAndNothingIsAcknowledged(t *testing.T) {
-	srv := redistest.Start(t)
-	c := startCaddy(t, srv.URL(), "timeout 500ms", `webhook /stripe stripe {
-		secret whsec_test_secret
-	}`)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer rdb.Close()
+	srv, c, rdb := stripeOnly(t, "timeout 500ms")
 	body := stripeEvent("evt_while_down")
 
 	srv.Stop()
@@ -278,12 +273,7 @@ func TestRedisDownIsUnavailableAndNothingIsAcknowledged(t *testing.T) {
 }
 
 func TestSlowRedisIsUnavailable(t *testing.T) {
-	srv := redistest.Start(t)
-	c := startCaddy(t, srv.URL(), "timeout 300ms", `webhook /stripe stripe {
-		secret whsec_test_secret
-	}`)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer rdb.Close()
+	_, c, rdb := stripeOnly(t, "timeout 300ms")
 	body := stripeEvent("evt_slow")
 	// Warm the connection so the pause, not a dial, is what is slow.
 	if status, _, reply := c.post(t, "/stripe", stripeSigned(stripeEvent("evt_warm"), time.Now()), []byte(stripeEvent("evt_warm"))); status != 202 {
@@ -310,4 +300,15 @@ func with(h http.Header, key, value string) http.Header {
 		out.Set(key, value)
 	}
 	return out
+}
+
+// stripeOnly runs a Caddy with one Stripe route and the given hookgate
+// options against its own redis-server.
+func stripeOnly(t *testing.T, hookgateOpts string) (*redistest.Server, *caddy, *redis.Client) {
+	t.Helper()
+	srv := redistest.Start(t)
+	c := startCaddy(t, srv.URL(), hookgateOpts, stripeRoute)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	return srv, c, rdb
 }
