@@ -168,14 +168,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 		putBody(bufp, body)
 		return h.reject(w, r, http.StatusBadRequest, "reading body failed")
 	}
-	stored, code, msg := h.check(r, body)
+	stored, dedupeID, code, msg := h.check(r, body)
 	if code != 0 {
 		putBody(bufp, body)
 		return h.reject(w, r, code, msg)
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.app.Timeout))
-	outcome, err := h.app.store.appender.Append(ctx, h.keys, time.Duration(h.DedupeTTL), &stored)
+	outcome, err := h.app.store.appender.AppendAs(ctx, h.keys, time.Duration(h.DedupeTTL), &stored, dedupeID)
 	cancel()
 	if err != nil {
 		// The appender may still read body: the buffer is not reused. The
@@ -202,33 +202,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 	return replyStatus(w, code, status, stored.ID)
 }
 
-// check verifies the request and builds the event to store. A non-zero code
-// is the rejection to send, with its message.
-func (h *Handler) check(r *http.Request, body []byte) (event.Stored, int, string) {
+// check verifies the request and builds the event to store, and the id its
+// dedupe key is built from. A non-zero code is the rejection to send, with
+// its message.
+func (h *Handler) check(r *http.Request, body []byte) (event.Stored, string, int, string) {
 	if err := h.verifier.Verify(r.Header, body); err != nil {
-		return event.Stored{}, http.StatusUnauthorized, signatureMessage(err)
+		return event.Stored{}, "", http.StatusUnauthorized, signatureMessage(err)
 	}
 	var found [2]string
 	if err := event.Scan(body, h.fields, found[:]); err != nil {
-		return event.Stored{}, http.StatusBadRequest, "malformed JSON body: " + err.Error()
+		return event.Stored{}, "", http.StatusBadRequest, "malformed JSON body: " + err.Error()
 	}
 	loc := h.locator
 	id, typ := found[0], found[1]
 	switch {
 	case loc.IDHeader != "":
 		if id = r.Header.Get(loc.IDHeader); id == "" {
-			return event.Stored{}, http.StatusBadRequest, "missing " + loc.IDHeader + " header"
+			return event.Stored{}, "", http.StatusBadRequest, "missing " + loc.IDHeader + " header"
 		}
 	case loc.IDField != "":
 		if id == "" {
-			return event.Stored{}, http.StatusBadRequest, `body has no string "` + loc.IDField + `" field`
+			return event.Stored{}, "", http.StatusBadRequest, `body has no string "` + loc.IDField + `" field`
 		}
 	default:
-		sum := sha256.Sum256(body)
-		id = "sha256:" + hex.EncodeToString(sum[:])
+		id = bodyHash(body)
 	}
 	if len(id) > maxIDLen {
-		return event.Stored{}, http.StatusBadRequest, "event id longer than 256 bytes"
+		return event.Stored{}, "", http.StatusBadRequest, "event id longer than 256 bytes"
 	}
 	if loc.TypeHeader != "" {
 		typ = r.Header.Get(loc.TypeHeader)
@@ -248,13 +248,22 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, int, string
 			kept[http.CanonicalHeaderKey(name)] = []string{v}
 		}
 	}
+	dedupeID := id
+	if loc.DedupeOnBody {
+		dedupeID = bodyHash(body)
+	}
 	return event.Stored{
 		ID: id, Source: h.source, Tenant: tenant, Type: typ,
 		ReceivedAt:  h.now(),
 		Traceparent: r.Header.Get("Traceparent"),
 		Header:      kept,
 		Body:        body,
-	}, 0, ""
+	}, dedupeID, 0, ""
+}
+
+func bodyHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string) error {

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -112,11 +113,11 @@ var reservedHeaders = []string{
 	"Webhook-Id", "Webhook-Signature", "Webhook-Timestamp", "X-Request-Id",
 }
 
-// consumerName is this process's consumer name in every group. It is kept
-// across reloads so a reload does not leave a consumer behind each time.
-// The random part keeps two processes apart even where hostname and pid
-// repeat (containers), so no process mistakes another's pending entries
-// for its own.
+// consumerName is this process's part of the consumer names; the relay
+// adds a counter per instance, since a reload runs the new relay beside the
+// old one for a moment. The random part keeps two processes apart even
+// where hostname and pid repeat (containers), so no process mistakes
+// another's pending entries for its own.
 var consumerName = sync.OnceValue(func() string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
@@ -136,7 +137,11 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	for _, name := range names {
+	cfgs := make([]relay.Config, len(names))
+	// A stream is trimmed by the longest retention of the relays reading
+	// it, so a short one cannot drop what another has yet to deliver.
+	keep := map[string]time.Duration{}
+	for i, name := range names {
 		rc := a.Relays[name]
 		if rc == nil {
 			return fmt.Errorf("relay %q: empty configuration", name)
@@ -145,6 +150,13 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 		if err != nil {
 			return fmt.Errorf("relay %q: %w", name, err)
 		}
+		cfg.Retention = cmp.Or(cfg.Retention, relay.DefaultRetention)
+		keep[cfg.Keys.Stream()] = max(keep[cfg.Keys.Stream()], cfg.Retention)
+		cfgs[i] = cfg
+	}
+	for i, name := range names {
+		cfg := cfgs[i]
+		cfg.StreamRetention = keep[cfg.Keys.Stream()]
 		cfg.Consumer = consumerName()
 		r, err := relay.New(a.store.rdb, cfg, ctx.Logger().Named("relay."+name))
 		if err != nil {

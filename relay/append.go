@@ -48,6 +48,7 @@ type Appender struct {
 
 type appendReq struct {
 	keys  Keys
+	dedup string // the id the dedupe key is built from
 	ttl   time.Duration
 	event *event.Stored
 	reply chan appendReply
@@ -83,13 +84,18 @@ func (a *Appender) Close() {
 	a.done.Wait()
 }
 
-// Append stores e unless its dedupe key exists. It returns ErrUnavailable
+// Append stores e unless its dedupe key, built from e.ID, exists.
+func (a *Appender) Append(ctx context.Context, keys Keys, ttl time.Duration, e *event.Stored) (Outcome, error) {
+	return a.AppendAs(ctx, keys, ttl, e, e.ID)
+}
+
+// AppendAs stores e unless the dedupe key built from dedupeID exists. It returns ErrUnavailable
 // when Redis fails or ctx ends first; then the event may or may not have been
 // stored, and e.Body may still be read by a flusher: the caller must not
 // reuse that memory.
-func (a *Appender) Append(ctx context.Context, keys Keys, ttl time.Duration, e *event.Stored) (Outcome, error) {
+func (a *Appender) AppendAs(ctx context.Context, keys Keys, ttl time.Duration, e *event.Stored, dedupeID string) (Outcome, error) {
 	req := reqPool.Get().(*appendReq)
-	req.keys, req.ttl, req.event = keys, ttl, e
+	req.keys, req.ttl, req.event, req.dedup = keys, ttl, e, dedupeID
 	select {
 	case a.queue <- req:
 	case <-ctx.Done():
@@ -157,7 +163,7 @@ func (a *Appender) send(batch []*appendReq, b *batchArgs) {
 			}
 			e := req.event
 			b.group = append(b.group, req)
-			b.keys = append(b.keys, req.keys.Seen(e.Source, e.Tenant, e.ID))
+			b.keys = append(b.keys, req.keys.Seen(e.Source, e.Tenant, req.dedup))
 			b.args = append(b.args, strconv.FormatInt(int64(req.ttl/time.Second), 10), 0)
 			at := len(b.args) - 1
 			var n int

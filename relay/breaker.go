@@ -82,3 +82,41 @@ func (b *breaker) record(probe, ok bool) {
 		b.changed = make(chan struct{})
 	}
 }
+
+// cooling waits while the breaker is open and its cooldown runs, so that
+// readers take no new work the workers could not attempt.
+func (b *breaker) cooling(ctx context.Context) error {
+	for {
+		b.mu.Lock()
+		wait := time.Duration(0)
+		if b.open {
+			wait = b.cooldown - b.now().Sub(b.openedAt)
+		}
+		changed := b.changed
+		b.mu.Unlock()
+		if wait <= 0 {
+			return ctx.Err()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// release gives back a probe that made no attempt.
+func (b *breaker) release(probe bool) {
+	if !probe {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.probing = false
+	close(b.changed)
+	b.changed = make(chan struct{})
+}

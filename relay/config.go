@@ -45,9 +45,13 @@ type Config struct {
 	Failures    int           // consecutive retryable failures that open the breaker
 	Cooldown    time.Duration // how long the breaker stays open before a probe
 	ClaimAfter  time.Duration // idle time after which another consumer's entry is taken over
-	Retention   time.Duration // age past which stream entries are trimmed
-	Rate        float64       // attempts per second at most; 0 for no limit
-	Consumer    string        // this process's consumer name; unique per process
+	Retention   time.Duration // age past which dead letters are trimmed
+	// StreamRetention is the age past which the shared stream is trimmed:
+	// the longest retention of the relays reading it, so no relay loses
+	// what it has not delivered to another's shorter bound. Default Retention.
+	StreamRetention time.Duration
+	Rate            float64 // attempts per second at most; 0 for no limit
+	Consumer        string  // this process's consumer name; unique per process
 }
 
 // withDefaults fills zero fields and checks the rest.
@@ -71,6 +75,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.Cooldown, DefaultCooldown)
 	def(&c.ClaimAfter, DefaultClaimAfter)
 	def(&c.Retention, DefaultRetention)
+	def(&c.StreamRetention, c.Retention)
 	if c.Name == "" || c.Consumer == "" {
 		return c, errors.New("relay needs a name and a consumer name")
 	}
@@ -89,6 +94,11 @@ func (c Config) withDefaults() (Config, error) {
 		if _, err := path.Match(g, ""); err != nil {
 			return c, fmt.Errorf("filter %q: %w", g, err)
 		}
+	}
+	if c.ClaimAfter <= c.Timeout {
+		// An attempt still running past claim_after would be reclaimed
+		// and delivered twice.
+		return c, fmt.Errorf("claim_after %v must be longer than the attempt timeout %v", c.ClaimAfter, c.Timeout)
 	}
 	if c.BackoffBase > c.BackoffCap {
 		return c, fmt.Errorf("backoff base %v is above its cap %v", c.BackoffBase, c.BackoffCap)

@@ -112,10 +112,18 @@ func (d *DeadLetters) PurgeAll(ctx context.Context) (int, error) {
 	return d.each(ctx, d.Purge)
 }
 
+// each applies do to every dead letter present when it starts, page by
+// page. It pages forward rather than re-reading from the start: with the
+// target still failing, a replayed event comes back as a new dead letter,
+// and a loop until empty would never end.
 func (d *DeadLetters) each(ctx context.Context, do func(context.Context, ...string) (int, error)) (int, error) {
-	total := 0
+	last, err := d.rdb.XRevRangeN(ctx, d.dead, "+", "-", 1).Result()
+	if err != nil || len(last) == 0 {
+		return 0, err
+	}
+	total, start := 0, "-"
 	for {
-		msgs, err := d.rdb.XRangeN(ctx, d.dead, "-", "+", 100).Result()
+		msgs, err := d.rdb.XRangeN(ctx, d.dead, start, last[0].ID, 100).Result()
 		if err != nil {
 			return total, fmt.Errorf("reading dead letters: %w", err)
 		}
@@ -131,5 +139,6 @@ func (d *DeadLetters) each(ctx context.Context, do func(context.Context, ...stri
 		if err != nil {
 			return total, err
 		}
+		start = "(" + ids[len(ids)-1]
 	}
 }

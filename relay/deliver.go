@@ -10,8 +10,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -96,19 +98,25 @@ func (s *sender) target(typ string) string {
 	return s.to
 }
 
-// deliver makes one attempt to deliver the event.
-func (s *sender) deliver(ctx context.Context, st event.Stored) outcome {
+// envelope builds the JSON delivered for st. An error is permanent: the
+// stored event cannot be normalized, whatever the target does.
+func envelope(st event.Stored) ([]byte, string, error) {
 	env, err := event.Normalize(st)
 	if err != nil {
-		return outcome{verdict: permanent, err: "normalizing: " + err.Error()}
+		return nil, "", fmt.Errorf("normalizing: %w", err)
 	}
 	body, err := json.Marshal(env)
 	if err != nil {
-		return outcome{verdict: permanent, err: "encoding envelope: " + err.Error()}
+		return nil, "", fmt.Errorf("encoding envelope: %w", err)
 	}
+	return body, env.Type, nil
+}
+
+// deliver makes one attempt to deliver an envelope of type typ.
+func (s *sender) deliver(ctx context.Context, st event.Stored, body []byte, typ string) outcome {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.target(env.Type), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.target(typ), bytes.NewReader(body))
 	if err != nil {
 		return outcome{verdict: permanent, err: err.Error()}
 	}
@@ -118,7 +126,7 @@ func (s *sender) deliver(ctx context.Context, st event.Stored) outcome {
 	s.sign(req.Header, st, body)
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return outcome{verdict: retryable, err: err.Error()}
+		return outcome{verdict: retryable, err: redactURL(err).Error()}
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
@@ -134,6 +142,22 @@ func (s *sender) deliver(ctx context.Context, st event.Stored) outcome {
 	}
 	return o
 }
+
+// redactURL drops the query from a transport error's URL: a target may
+// carry a token there, and the error goes to logs and dead letters.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.RawQuery, u.User = "", nil
+			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+	}
+	return err
+}
+
+// close releases idle connections of a stopped relay.
+func (s *sender) close() { s.client.CloseIdleConnections() }
 
 // sign sets the delivery headers: the Standard Webhooks signature over
 // "<webhook-id>.<timestamp>.<body>", and the ids a receiver dedupes and

@@ -14,14 +14,15 @@ type Keys struct {
 	tag    string
 }
 
-// NewKeys checks prefix and stream and returns their key names. Braces would
-// move the hash tag, so they are refused in both.
+// NewKeys checks prefix and stream and returns their key names.
 func NewKeys(prefix, stream string) (Keys, error) {
 	if prefix == "" || stream == "" {
 		return Keys{}, fmt.Errorf("prefix and stream must not be empty")
 	}
-	if strings.ContainsAny(prefix, "{}") || strings.ContainsAny(stream, "{}") {
-		return Keys{}, fmt.Errorf("prefix %q and stream %q must not contain braces", prefix, stream)
+	// Braces would move the hash tag; "|" separates a retry member's
+	// stream key from its entry id.
+	if strings.ContainsAny(prefix, "{}|") || strings.ContainsAny(stream, "{}|") {
+		return Keys{}, fmt.Errorf("prefix %q and stream %q must not contain braces or '|'", prefix, stream)
 	}
 	return Keys{prefix: prefix, tag: prefix + ":{" + stream + "}"}, nil
 }

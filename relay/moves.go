@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,11 +26,20 @@ var (
 	deadLua string
 	//go:embed lua/take.lua
 	takeLua string
+	//go:embed lua/reclaim.lua
+	reclaimLua string
+	//go:embed lua/own.lua
+	ownLua string
+	//go:embed lua/forget.lua
+	forgetLua string
 
 	ackScript      = redis.NewScript(ackLua)
 	scheduleScript = redis.NewScript(scheduleLua)
 	deadScript     = redis.NewScript(deadLua)
 	takeScript     = redis.NewScript(takeLua)
+	reclaimScript  = redis.NewScript(reclaimLua)
+	ownScript      = redis.NewScript(ownLua)
+	forgetScript   = redis.NewScript(forgetLua)
 )
 
 // job is one entry in a worker's hands.
@@ -38,6 +48,7 @@ type job struct {
 	id     string         // its entry id there
 	values map[string]any // its fields
 	record attempts       // what earlier attempts did
+	held   time.Time      // when this relay got it from Redis
 }
 
 func (j *job) member() string { return j.stream + "|" + j.id }
@@ -131,7 +142,11 @@ func (m *moves) deadLetter(ctx context.Context, j *job) error {
 		deadField+"last_attempt", a.last.UnixMilli(),
 		deadField+"entry", j.id,
 	)
-	return deadScript.Run(ctx, m.rdb, []string{j.stream, m.retry, m.attempts, m.dead}, args...).Err()
+	err := deadScript.Run(ctx, m.rdb, []string{j.stream, m.retry, m.attempts, m.dead}, args...).Err()
+	if errors.Is(err, redis.Nil) {
+		return nil // finished before
+	}
+	return err
 }
 
 // take claims up to limit due retries.
@@ -158,9 +173,50 @@ func (m *moves) take(ctx context.Context, now time.Time, limit int) ([]*job, err
 		if err != nil {
 			return nil, err
 		}
-		jobs = append(jobs, &job{stream: stream, id: id, values: values, record: decodeAttempts(record)})
+		jobs = append(jobs, &job{stream: stream, id: id, values: values, record: decodeAttempts(record), held: now})
 	}
 	return jobs, nil
+}
+
+// reclaim claims up to limit entries of stream idle past minIdle that are
+// not waiting for a scheduled retry.
+func (m *moves) reclaim(ctx context.Context, stream string, minIdle time.Duration, limit int, now time.Time) ([]*job, error) {
+	res, err := reclaimScript.Run(ctx, m.rdb, []string{stream, m.retry, m.attempts},
+		m.group, m.consumer, minIdle.Milliseconds(), limit).Slice()
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]*job, 0, len(res))
+	for _, r := range res {
+		pair, _ := r.([]any)
+		if len(pair) != 2 {
+			continue
+		}
+		entry, _ := pair[0].([]any)
+		record, _ := pair[1].(string)
+		if len(entry) != 2 {
+			continue
+		}
+		id, _ := entry[0].(string)
+		values, err := entryValues(entry[1])
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, &job{stream: stream, id: id, values: values, record: decodeAttempts(record), held: now})
+	}
+	return jobs, nil
+}
+
+// own reports whether j is still pending with this consumer, and if so
+// resets its idle time.
+func (m *moves) own(ctx context.Context, j *job) (bool, error) {
+	n, err := ownScript.Run(ctx, m.rdb, []string{j.stream}, m.group, m.consumer, j.id).Int()
+	return n == 1, err
+}
+
+// forget deletes consumer name of stream if nothing is pending with it.
+func (m *moves) forget(ctx context.Context, stream, name string) error {
+	return forgetScript.Run(ctx, m.rdb, []string{stream}, m.group, name).Err()
 }
 
 // entryValues turns a script's flat field/value array into a map.

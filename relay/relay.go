@@ -89,6 +89,7 @@ func (r *Relay) Stop(ctx context.Context) error {
 	r.stop()
 	r.readers.Wait()
 	close(r.jobs)
+	defer r.sender.close()
 	done := make(chan struct{})
 	go func() { r.workers.Wait(); close(done) }()
 	select {
@@ -99,18 +100,28 @@ func (r *Relay) Stop(ctx context.Context) error {
 	}
 }
 
-// hand gives a job to the workers unless this relay holds it already.
-func (r *Relay) hand(j *job) bool {
-	if _, held := r.inflight.LoadOrStore(j.member(), struct{}{}); held {
-		return true
+// hand gives a batch to the workers. Every job of the batch is marked
+// held before the first is handed over: the rest may wait behind busy
+// workers past claim_after, and reclaim must not take them meanwhile. A job
+// this relay holds already is skipped.
+func (r *Relay) hand(batch []*job) bool {
+	fresh := batch[:0]
+	for _, j := range batch {
+		if _, held := r.inflight.LoadOrStore(j.member(), struct{}{}); !held {
+			fresh = append(fresh, j)
+		}
 	}
-	select {
-	case r.jobs <- j:
-		return true
-	case <-r.ctx.Done():
-		r.inflight.Delete(j.member())
-		return false
+	for i, j := range fresh {
+		select {
+		case r.jobs <- j:
+		case <-r.ctx.Done():
+			for _, left := range fresh[i:] {
+				r.inflight.Delete(left.member())
+			}
+			return false
+		}
 	}
+	return true
 }
 
 // pause waits after a Redis error, so a down Redis is not spun on.
@@ -132,6 +143,11 @@ func (r *Relay) read() {
 	streams := append(append([]string{}, r.moves.streams...), ">", ">")
 	r.createGroups()
 	for r.ctx.Err() == nil {
+		// While the breaker is open nothing is read: entries wait in Redis,
+		// not in memory where another process would reclaim them.
+		if r.breaker.cooling(r.ctx) != nil {
+			return
+		}
 		res, err := r.rdb.XReadGroup(r.ctx, &redis.XReadGroupArgs{
 			Group: r.cfg.Name, Consumer: r.consumer, Streams: streams,
 			Count: int64(r.cfg.Workers), Block: time.Second,
@@ -149,12 +165,15 @@ func (r *Relay) read() {
 			}
 			continue
 		}
+		now := r.now()
+		var batch []*job
 		for _, s := range res {
 			for _, m := range s.Messages {
-				if !r.hand(&job{stream: s.Stream, id: m.ID, values: m.Values}) {
-					return
-				}
+				batch = append(batch, &job{stream: s.Stream, id: m.ID, values: m.Values, held: now})
 			}
+		}
+		if !r.hand(batch) {
+			return
 		}
 	}
 }
@@ -185,10 +204,8 @@ func (r *Relay) schedule() {
 			}
 			continue
 		}
-		for _, j := range jobs {
-			if !r.hand(j) {
-				return
-			}
+		if !r.hand(jobs) {
+			return
 		}
 	}
 }
@@ -200,38 +217,18 @@ func (r *Relay) reclaim() {
 	every := max(r.cfg.ClaimAfter/2, 50*time.Millisecond)
 	for r.pause(every) {
 		for _, s := range r.moves.streams {
-			start := "0-0"
-			for range 16 { // bounded per round; the rest waits for the next
-				msgs, next, err := r.rdb.XAutoClaim(r.ctx, &redis.XAutoClaimArgs{
-					Stream: s, Group: r.cfg.Name, Consumer: r.consumer,
-					MinIdle: r.cfg.ClaimAfter, Start: start, Count: int64(r.cfg.Workers),
-				}).Result()
-				if err != nil {
-					if r.ctx.Err() == nil && !strings.HasPrefix(err.Error(), "NOGROUP") {
-						r.logger.Warn("reclaiming pending entries", zap.Error(err))
-					}
-					break
+			jobs, err := r.moves.reclaim(r.ctx, s, r.cfg.ClaimAfter, r.cfg.Workers, r.now())
+			if err != nil {
+				if r.ctx.Err() == nil && !strings.HasPrefix(err.Error(), "NOGROUP") {
+					r.logger.Warn("reclaiming pending entries", zap.Error(err))
 				}
-				for _, m := range msgs {
-					j := &job{stream: s, id: m.ID, values: m.Values}
-					if _, held := r.inflight.Load(j.member()); held {
-						continue
-					}
-					if err := r.rdb.ZScore(r.ctx, r.moves.retry, j.member()).Err(); err == nil {
-						continue // scheduled: take() brings it back when due
-					}
-					if rec, err := r.rdb.HGet(r.ctx, r.moves.attempts, j.member()).Result(); err == nil {
-						j.record = decodeAttempts(rec)
-					}
-					r.logger.Info("reclaimed a pending entry", zap.String("entry", m.ID), zap.String("stream", s))
-					if !r.hand(j) {
-						return
-					}
-				}
-				if next == "0-0" || next == "" {
-					break
-				}
-				start = next
+				continue
+			}
+			for _, j := range jobs {
+				r.logger.Info("reclaimed a pending entry", zap.String("entry", j.id), zap.String("stream", s))
+			}
+			if len(jobs) > 0 && !r.hand(jobs) {
+				return
 			}
 		}
 	}
@@ -239,10 +236,10 @@ func (r *Relay) reclaim() {
 
 // maintain trims the streams by age and removes consumers that are gone.
 func (r *Relay) maintain() {
-	every := min(max(r.cfg.Retention/10, time.Second), time.Minute)
+	every := min(max(min(r.cfg.Retention, r.cfg.StreamRetention)/10, time.Second), time.Minute)
 	for r.pause(every) {
-		minID := strconv.FormatInt(r.now().Add(-r.cfg.Retention).UnixMilli(), 10)
-		for _, s := range []string{r.cfg.Keys.Stream(), r.moves.dead} {
+		for s, keep := range map[string]time.Duration{r.cfg.Keys.Stream(): r.cfg.StreamRetention, r.moves.dead: r.cfg.Retention} {
+			minID := strconv.FormatInt(r.now().Add(-keep).UnixMilli(), 10)
 			if err := r.rdb.XTrimMinIDApprox(r.ctx, s, minID, 0).Err(); err != nil && r.ctx.Err() == nil {
 				r.logger.Warn("trimming", zap.String("stream", s), zap.Error(err))
 			}
@@ -262,7 +259,7 @@ func (r *Relay) removeIdleConsumers() {
 		}
 		for _, c := range consumers {
 			if c.Name != r.consumer && c.Pending == 0 && c.Idle > idle {
-				_ = r.rdb.XGroupDelConsumer(r.ctx, s, r.cfg.Name, c.Name).Err()
+				_ = r.moves.forget(r.ctx, s, c.Name)
 			}
 		}
 	}

@@ -443,3 +443,49 @@ func TestRateSpacesAttempts(t *testing.T) {
 		t.Fatalf("6 deliveries at 20/s took %v, want at least 250ms", span)
 	}
 }
+
+func TestEntriesHeldBehindAnOpenBreakerAreNotDeliveredTwice(t *testing.T) {
+	f := newFixture(t)
+	var mu sync.Mutex
+	down := true
+	delivered := map[string]int{}
+	tg := newTarget(t, func(_ int, d delivery) (int, http.Header, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			return 503, nil, ""
+		}
+		delivered[d.header.Get("Idempotency-Key")]++
+		return 200, nil, ""
+	})
+	cfg := f.config("wp", tg.URL)
+	// claim_after far below the outage, so held entries go idle past it.
+	cfg.Workers, cfg.MaxAttempts = 8, 100
+	cfg.Failures, cfg.Cooldown = 1, 300*time.Millisecond
+	cfg.Timeout, cfg.ClaimAfter = 100*time.Millisecond, 200*time.Millisecond
+	cfg.BackoffBase, cfg.BackoffCap = 10*time.Millisecond, 20*time.Millisecond
+	f.start(t, cfg, nil)
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("evt_%03d", i)
+	}
+	f.ingest(t, ids...)
+	waitUntil(t, 10*time.Second, "the breaker to open", func() bool { return len(tg.deliveries()) >= 1 })
+	time.Sleep(2 * time.Second) // the outage: held entries idle past claim_after
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	waitUntil(t, 20*time.Second, "every event delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(delivered) == len(ids)
+	})
+	waitUntil(t, 5*time.Second, "the relay to settle", func() bool { return f.settled(t, "wp") })
+	mu.Lock()
+	defer mu.Unlock()
+	for k, n := range delivered {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", k, n)
+		}
+	}
+}

@@ -24,30 +24,34 @@ func (r *Relay) work() {
 func (r *Relay) process(j *job) {
 	log := r.logger.With(zap.String("entry", j.id), zap.String("stream", j.stream))
 	st, err := Decode(j.values)
+	var body []byte
+	var typ string
+	if err == nil {
+		log = log.With(zap.String("event_id", st.ID), zap.String("type", st.Type))
+		if len(r.cfg.Filter) > 0 && !matchAny(r.cfg.Filter, st.Type) {
+			r.finish(log, j, delivered)
+			return
+		}
+		body, typ, err = envelope(st)
+	}
 	if err != nil {
+		// Nothing a target can fix: no attempt, and no word to the breaker.
 		j.record = j.record.next(r.now(), outcome{err: err.Error()})
 		r.finish(log, j, permanent)
 		return
 	}
-	log = log.With(zap.String("event_id", st.ID), zap.String("type", st.Type))
-	if len(r.cfg.Filter) > 0 && !matchAny(r.cfg.Filter, st.Type) {
-		r.finish(log, j, delivered)
-		return
-	}
-	// While the breaker is open this waits, and so do the readers behind
-	// the full jobs channel: the entry's attempts are not spent.
+	// While the breaker is open this waits, and the readers read nothing:
+	// the entry's attempts are not spent.
 	probe, err := r.breaker.acquire(r.ctx)
 	if err != nil {
 		return // stopping: the entry stays pending
 	}
-	if err := r.limiter.wait(r.ctx); err != nil {
-		if probe {
-			r.breaker.record(true, false)
-		}
+	if err := r.limiter.wait(r.ctx); err != nil || !r.stillOurs(log, j) {
+		r.breaker.release(probe)
 		return
 	}
 	// Not r.ctx: a delivery in flight at Stop is let finish.
-	o := r.sender.deliver(context.Background(), st)
+	o := r.sender.deliver(context.Background(), st, body, typ)
 	r.breaker.record(probe, o.verdict != retryable)
 	j.record = j.record.next(r.now(), o)
 	switch {
@@ -68,22 +72,52 @@ func (r *Relay) process(j *job) {
 	}
 }
 
-// finish acks a delivered job or dead-letters a failed one.
-func (r *Relay) finish(log *zap.Logger, j *job, v verdict) {
+// stillOurs checks, for a job held longer than half of claim_after, that no
+// other consumer has reclaimed it meanwhile (it then delivers it itself),
+// and resets its idle time for the attempt to come.
+func (r *Relay) stillOurs(log *zap.Logger, j *job) bool {
+	if r.now().Sub(j.held) < r.cfg.ClaimAfter/2 {
+		return true
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 	defer cancel()
-	if v == delivered {
-		if err := r.moves.ack(ctx, j); err != nil {
-			log.Error("ack failed; the entry stays pending and will be delivered again", zap.Error(err))
+	ours, err := r.moves.own(ctx, j)
+	if err != nil {
+		log.Warn("checking entry ownership failed; leaving it pending", zap.Error(err))
+		return false
+	}
+	if !ours {
+		log.Info("entry was reclaimed by another consumer while held; dropping it here")
+	}
+	j.held = r.now()
+	return ours
+}
+
+// finish acks a delivered job or dead-letters a failed one. Both moves are
+// idempotent, so a passing Redis error is retried: a lost ack would mean a
+// second delivery after claim_after.
+func (r *Relay) finish(log *zap.Logger, j *job, v verdict) {
+	move, what := r.moves.ack, "ack"
+	if v != delivered {
+		move, what = r.moves.deadLetter, "dead-lettering"
+	}
+	var err error
+	for try := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
+		err = move(ctx, j)
+		cancel()
+		if err == nil || !r.pause(time.Duration(try+1)*100*time.Millisecond) {
+			break
 		}
+	}
+	if err != nil {
+		log.Error(what+" failed; the entry stays pending and is reclaimed after claim_after", zap.Error(err))
 		return
 	}
-	if err := r.moves.deadLetter(ctx, j); err != nil {
-		log.Error("dead-lettering failed; the entry stays pending", zap.Error(err))
-		return
+	if v != delivered {
+		log.Warn("event dead-lettered", zap.Int("attempts", j.record.count),
+			zap.Int("status", j.record.status), zap.String("error", j.record.err))
 	}
-	log.Warn("event dead-lettered", zap.Int("attempts", j.record.count),
-		zap.Int("status", j.record.status), zap.String("error", j.record.err))
 }
 
 // next adds an attempt's outcome to the record.

@@ -126,6 +126,8 @@ func TestIngestContract(t *testing.T) {
 			stripeSigned(stripeEvent("evt_ok"), now), stripeEvent("evt_ok"), 200, `{"status":"duplicate","id":"evt_ok"}`},
 		{"the same github delivery again is a duplicate", "POST", "/github",
 			githubSigned(`{"action":"opened"}`, "d-1"), `{"action":"opened"}`, 200, `{"status":"duplicate","id":"d-1"}`},
+		{"a captured github body resent under a new delivery id is a duplicate", "POST", "/github",
+			githubSigned(`{"action":"opened"}`, "d-forged"), `{"action":"opened"}`, 200, `{"status":"duplicate","id":"d-forged"}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

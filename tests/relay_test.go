@@ -141,7 +141,7 @@ func TestKilledWorkerIsReclaimedByTheNextProcess(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newSink(t)
 	s.holdRequests()
-	opts := relayOpts(s.URL, "claim_after 1s\n\t\t\ttimeout 30s")
+	opts := relayOpts(s.URL, "claim_after 1s\n\t\t\ttimeout 500ms")
 	first := startCaddy(t, srv.URL(), opts, stripeRoute)
 	body := stripeEvent("evt_killed")
 	if status, _, reply := first.post(t, "/stripe", stripeSigned(body, time.Now()), []byte(body)); status != 202 {
@@ -168,7 +168,7 @@ func TestKilledWorkerIsReclaimedByTheNextProcess(t *testing.T) {
 func TestReloadDuringASteadyStreamLosesNothing(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newSink(t)
-	opts := relayOpts(s.URL, "claim_after 1s")
+	opts := relayOpts(s.URL, "claim_after 1s\n\t\t\ttimeout 500ms")
 	c := startCaddy(t, srv.URL(), opts, stripeRoute)
 
 	var accepted []string
@@ -191,7 +191,7 @@ func TestReloadDuringASteadyStreamLosesNothing(t *testing.T) {
 		}
 	}()
 	for i := range 3 {
-		cfg := c.caddyfile(c.Port, srv.URL(), relayOpts(s.URL, fmt.Sprintf("claim_after 1s\n\t\t\tworkers %d", 4+i)), stripeRoute)
+		cfg := c.caddyfile(c.Port, srv.URL(), relayOpts(s.URL, fmt.Sprintf("claim_after 1s\n\t\t\ttimeout 500ms\n\t\t\tworkers %d", 4+i)), stripeRoute)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(cfg))
 		req.Header.Set("Content-Type", "text/caddyfile")
 		if status, _, reply := do(t, req); status != 200 {

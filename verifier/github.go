@@ -14,9 +14,10 @@ type GitHub struct {
 }
 
 var githubLocator = Locator{
-	IDHeader:    "X-Github-Delivery",
-	TypeHeader:  "X-Github-Event",
-	ContentType: "application/json",
+	IDHeader:     "X-Github-Delivery",
+	DedupeOnBody: true,
+	TypeHeader:   "X-Github-Event",
+	ContentType:  "application/json",
 	Audit: []string{
 		"X-Github-Event",
 		"X-Github-Delivery",

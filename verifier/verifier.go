@@ -38,12 +38,16 @@ type Verifier interface {
 // Locator tells ingest where a provider's event id and type live. A header
 // wins over a body field; with neither, ingest uses a hash of the body as id.
 type Locator struct {
-	IDHeader    string   // header carrying the provider's event id
-	IDField     string   // top-level JSON field carrying the event id
-	TypeHeader  string   // header carrying the event type
-	TypeField   string   // top-level JSON field carrying the event type
-	ContentType string   // media type the provider always sends; "" accepts any
-	Audit       []string // headers stored with the event for audit and normalization
+	IDHeader    string // header carrying the provider's event id
+	IDField     string // top-level JSON field carrying the event id
+	TypeHeader  string // header carrying the event type
+	TypeField   string // top-level JSON field carrying the event type
+	ContentType string // media type the provider always sends; "" accepts any
+	// DedupeOnBody is set where the id header is not signed and no signed
+	// timestamp bounds a replay (GitHub): a captured body resent under
+	// fresh ids must still be a duplicate, so the body hash is the key.
+	DedupeOnBody bool
+	Audit        []string // headers stored with the event for audit and normalization
 }
 
 // Config is what every scheme is built from.

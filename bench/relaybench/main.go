@@ -1,0 +1,214 @@
+// Command relaybench measures the relay (relay/) against a private
+// redis-server and a loopback sink that answers 200 at once:
+//
+//	a. baseline: 8 goroutines doing bare XREADGROUP COUNT 64 + XACK over N
+//	   pre-filled ~1 KB Stripe events (filled through relay.Appender);
+//	a2. the relay's shape without its work: per entry one POST of the raw
+//	   body and one XACK, 8 goroutines reading 8 at a time;
+//	b. relay throughput over the same N entries (its own consumer group),
+//	   default settings (8 workers), until the sink has seen all N;
+//	c. end-to-end latency, append start → sink received, at a steady rate;
+//	d. RSS of this process while a relay works through a backlog of 1M.
+//
+// It prints a markdown section and, with -results, replaces the part of
+// that file between <!-- relay:begin --> and <!-- relay:end -->.
+// Everything listens on 127.0.0.1; redis-server is killed on exit.
+//
+//	go run ./bench/relaybench -results bench/RESULTS.md
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/hookgate/caddy-hookgate/relay"
+)
+
+type options struct {
+	n          int
+	rate       int
+	latDur     time.Duration
+	backlog    int
+	backlogDur time.Duration
+	results    string
+	cpuprofile string
+	timeout    time.Duration
+	workers    int
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.n, "n", 100000, "pre-filled ~1 KB events for the baseline and relay throughput runs")
+	flag.IntVar(&o.rate, "rate", 500, "events per second for the latency run")
+	flag.DurationVar(&o.latDur, "latency-duration", 10*time.Second, "length of the latency run")
+	flag.IntVar(&o.backlog, "backlog", 1000000, "entries in the backlog of the memory run")
+	flag.DurationVar(&o.backlogDur, "backlog-duration", 10*time.Second, "how long the relay works on the backlog")
+	flag.StringVar(&o.results, "results", "", "results file whose relay section is replaced (e.g. bench/RESULTS.md)")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the relay throughput run here")
+	flag.IntVar(&o.workers, "workers", 0, "relay workers; 0 keeps the relay's default (8), which the targets are about")
+	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "bound on the whole run")
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+	log.SetPrefix("[relaybench] ")
+	if o.n <= 0 || o.rate <= 0 || o.backlog <= 0 || o.latDur <= 0 || o.backlogDur <= 0 {
+		log.Fatal("-n, -rate, -backlog and the durations must be positive")
+	}
+	if err := run(o); err != nil {
+		log.Printf("FAIL: %v", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	rep := report{opts: o, load0: loadAvg(), date: time.Now().UTC(), args: os.Args[1:], code: codeRev()}
+	log.Printf("load average at start: %s", rep.load0)
+
+	srv, err := startRedis(ctx)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	rdb := newClient(srv.addr)
+	defer rdb.Close()
+	sk, err := startSink()
+	if err != nil {
+		return err
+	}
+	defer sk.close()
+	var warns atomic.Int64
+	b := &bench{rdb: rdb, sink: sk, redis: srv, logger: newLogger(&warns), workers: o.workers}
+	// As the hookgate app builds it (caddymodule/app.go).
+	b.app = relay.NewAppender(rdb, 2*time.Second, 4, 128)
+	defer b.app.Close()
+
+	keys := func(stream string) relay.Keys { k, _ := relay.NewKeys("hookgate", stream); return k }
+
+	log.Printf("filling %d ~%d-byte Stripe events through relay.Appender", o.n, bodySize)
+	t0 := time.Now()
+	if err := fillAppender(ctx, b.app, keys("events"), "tput", o.n); err != nil {
+		return fmt.Errorf("filling: %w", err)
+	}
+	rep.fill = time.Since(t0)
+
+	log.Printf("a. baseline: 8 × XREADGROUP COUNT 64 + XACK over %d entries", o.n)
+	if rep.base, err = b.baseline(ctx, keys("events").Stream(), o.n); err != nil {
+		return err
+	}
+	log.Printf("   %.0f entries/s", rep.base.rate())
+	log.Printf("a2. naive loop: 8 × (XREADGROUP COUNT 8, then per entry POST + XACK) over %d entries", o.n)
+	if rep.naive, err = b.naive(ctx, keys("events").Stream(), o.n); err != nil {
+		return err
+	}
+	log.Printf("   %.0f deliveries/s", rep.naive.rate())
+
+	log.Printf("b. relay (default workers) over the same %d entries", o.n)
+	var profile func() func()
+	if o.cpuprofile != "" {
+		profile = func() func() {
+			f, err := os.Create(o.cpuprofile)
+			if err == nil {
+				err = pprof.StartCPUProfile(f)
+			}
+			if err != nil {
+				log.Printf("WARNING: no CPU profile: %v", err)
+				return func() {}
+			}
+			return func() { pprof.StopCPUProfile(); f.Close() }
+		}
+	}
+	warn0 := warns.Load()
+	if rep.tput, err = b.throughput(ctx, keys("events"), o.n, profile); err != nil {
+		return err
+	}
+	rep.tputWarns = warns.Load() - warn0
+	log.Printf("   %.0f deliveries/s (%.2f× baseline)", rep.tput.rate(), rep.tput.rate()/rep.base.rate())
+	if o.cpuprofile != "" {
+		rep.profile = profileSummary(o.cpuprofile)
+	}
+	if err := rdb.FlushAll(ctx).Err(); err != nil {
+		return err
+	}
+
+	log.Printf("c. latency: %d events/s for %v", o.rate, o.latDur)
+	warn0 = warns.Load()
+	if rep.lat, err = b.latency(ctx, keys("lat"), o.rate, o.latDur); err != nil {
+		return err
+	}
+	rep.latWarns = warns.Load() - warn0
+	log.Printf("   p50 %v p99 %v max %v", pct(rep.lat.e2e, 50), pct(rep.lat.e2e, 99), pct(rep.lat.e2e, 100))
+	if err := rdb.FlushAll(ctx).Err(); err != nil {
+		return err
+	}
+
+	log.Printf("d. memory: backlog of %d entries, relay for %v", o.backlog, o.backlogDur)
+	warn0 = warns.Load()
+	if rep.mem, err = b.backlog(ctx, keys("backlog"), o.backlog, o.backlogDur); err != nil {
+		return err
+	}
+	rep.memWarns = warns.Load() - warn0
+	s0, mx, e := rep.mem.rss()
+	log.Printf("   RSS start %s max %s end %s; %.0f deliveries/s", mib(s0), mib(mx), mib(e), rep.mem.rate())
+	_ = rdb.FlushAll(ctx).Err()
+
+	rep.load1 = loadAvg()
+	section := rep.markdown()
+	fmt.Println(section)
+	if o.results != "" {
+		if err := replaceSection(o.results, section); err != nil {
+			return err
+		}
+		log.Printf("wrote the relay section of %s", o.results)
+	}
+	return nil
+}
+
+// newLogger logs the relays' warnings and errors to stderr and counts them.
+func newLogger(count *atomic.Int64) *zap.Logger {
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(os.Stderr), zapcore.WarnLevel)
+	return zap.New(core, zap.Hooks(func(zapcore.Entry) error { count.Add(1); return nil }))
+}
+
+const beginMarker, endMarker = "<!-- relay:begin -->", "<!-- relay:end -->"
+
+// replaceSection puts section (markers included) in place of the old one,
+// or appends it; the rest of the file is left as it is.
+func replaceSection(path, section string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	text := string(old)
+	var out string
+	i := strings.Index(text, beginMarker+"\n")
+	j := strings.Index(text, endMarker)
+	switch {
+	case i >= 0 && j > i:
+		rest := text[j+len(endMarker):]
+		rest = strings.TrimPrefix(rest, "\n")
+		out = text[:i] + section + "\n" + rest
+	case text == "":
+		out = "# Benchmark results\n\n" + section + "\n"
+	default:
+		out = strings.TrimRight(text, "\n") + "\n\n" + section + "\n"
+	}
+	return os.WriteFile(path, []byte(out), 0o644)
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// naive is the relay's shape without its work: 8 goroutines, each reading
+// XREADGROUP COUNT 8, POSTing every entry's raw body to the sink and
+// XACKing it alone. No normalizing, signing, Lua or breaker. It tells how
+// much of the gap to the bare loop is one HTTP and one Redis round trip per
+// entry, and how much is the relay's own work.
+func (b *bench) naive(ctx context.Context, stream string, n int) (baselineResult, error) {
+	const group, workers, count = "naive", 8, 8
+	if err := b.rdb.XGroupCreate(ctx, stream, group, "0").Err(); err != nil {
+		return baselineResult{}, err
+	}
+	ph := newPhase(n, false)
+	b.sink.phase.Store(ph)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 2 * workers
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	defer tr.CloseIdleConnections()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, workers)
+	var wg sync.WaitGroup
+	var acked atomic.Int64
+	c0 := takeCPU(b.redis.pid())
+	start := time.Now()
+	post := func(m redis.XMessage) error {
+		body, _ := m.Values["body"].(string)
+		id, _ := m.Values["id"].(string)
+		req, err := http.NewRequestWithContext(wctx, http.MethodPost, b.sink.url, bytes.NewReader([]byte(body)))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Webhook-Id", "stripe:default:"+id)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("sink answered %s", resp.Status)
+		}
+		return b.rdb.XAck(wctx, stream, group, m.ID).Err()
+	}
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for wctx.Err() == nil {
+				res, err := b.rdb.XReadGroup(wctx, &redis.XReadGroupArgs{
+					Group: group, Consumer: fmt.Sprintf("n%d", w), Streams: []string{stream, ">"},
+					Count: count, Block: 100 * time.Millisecond,
+				}).Result()
+				if errors.Is(err, redis.Nil) {
+					continue
+				}
+				for _, s := range res {
+					for _, m := range s.Messages {
+						if err == nil {
+							err = post(m)
+						}
+						if err == nil {
+							acked.Add(1)
+						}
+					}
+				}
+				if err != nil {
+					if wctx.Err() == nil {
+						errc <- err
+					}
+					return
+				}
+			}
+		}()
+	}
+	var err error
+	select {
+	case <-ph.done:
+	case err = <-errc:
+	case <-time.After(time.Duration(n/200+30) * time.Second):
+		err = fmt.Errorf("naive loop: the sink saw %d of %d entries before the deadline", ph.unique.Load(), n)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	res := baselineResult{n: n, elapsed: time.Since(start), cpu: cpuBetween(c0, takeCPU(b.redis.pid()))}
+	cancel()
+	wg.Wait()
+	if err == nil && ph.dupes.Load() != 0 {
+		err = fmt.Errorf("naive loop: %d duplicate deliveries", ph.dupes.Load())
+	}
+	return res, err
+}
