@@ -212,3 +212,32 @@ func TestReloadDuringASteadyStreamLosesNothing(t *testing.T) {
 		return true
 	})
 }
+
+func TestTwoProcessesShareAGroupWithoutDoubles(t *testing.T) {
+	srv := redistest.Start(t)
+	s := newSink(t)
+	opts := relayOpts(s.URL, "")
+	a := startCaddy(t, srv.URL(), opts, stripeRoute)
+	b := startCaddy(t, srv.URL(), opts, stripeRoute)
+	const n = 60
+	for i := range n {
+		c := a
+		if i%2 == 1 {
+			c = b
+		}
+		body := stripeEvent(fmt.Sprintf("evt_%02d", i))
+		if status, _, reply := c.post(t, "/stripe", stripeSigned(body, time.Now()), []byte(body)); status != 202 {
+			t.Fatalf("ingest %d: %d %s", i, status, reply)
+		}
+	}
+	waitFor(t, 15*time.Second, "every event at the target", func() bool {
+		got, _ := s.got()
+		return len(got) == n
+	})
+	got, _ := s.got()
+	for k, v := range got {
+		if v != 1 {
+			t.Fatalf("%s delivered %d times by two processes in one group", k, v)
+		}
+	}
+}
