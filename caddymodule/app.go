@@ -108,7 +108,10 @@ func (a *App) Provision(ctx caddy.Context) error {
 			opt.ClientName = "hookgate"
 		}
 		rdb := redis.NewClient(opt)
-		return &store{rdb: rdb, appender: relay.NewAppender(rdb, bound, 4, 128)}, nil
+		// Two flushers: batches grow with load, and fewer round trips cost
+		// Caddy and Redis fewer syscalls (4 measured ~7% more CPU per
+		// event); the second overlaps encoding with a Redis round trip.
+		return &store{rdb: rdb, appender: relay.NewAppender(rdb, bound, 2, 128)}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("hookgate redis: %w", err)
