@@ -115,18 +115,8 @@ func TestIngestedEventsReachTheTargetSigned(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newSink(t)
 	c := startCaddy(t, srv.URL(), relayOpts(s.URL+"/wp-json/hookgate/v1/events", ""), stripeRoute)
-	const n = 30
-	for i := range n {
-		body := stripeEvent(fmt.Sprintf("evt_%02d", i))
-		if status, _, reply := c.post(t, "/stripe", stripeSigned(body, time.Now()), []byte(body)); status != 202 {
-			t.Fatalf("ingest %d: %d %s", i, status, reply)
-		}
-	}
-	waitFor(t, 15*time.Second, "every event at the target", func() bool {
-		got, _ := s.got()
-		return len(got) == n
-	})
-	got, bad := s.got()
+	got := ingestAndAwait(t, s, 30, func(int) *caddy { return c })
+	_, bad := s.got()
 	if len(bad) > 0 {
 		t.Fatalf("deliveries the official library rejects: %v", bad)
 	}
@@ -219,14 +209,21 @@ func TestTwoProcessesShareAGroupWithoutDoubles(t *testing.T) {
 	opts := relayOpts(s.URL, "")
 	a := startCaddy(t, srv.URL(), opts, stripeRoute)
 	b := startCaddy(t, srv.URL(), opts, stripeRoute)
-	const n = 60
-	for i := range n {
-		c := a
-		if i%2 == 1 {
-			c = b
+	got := ingestAndAwait(t, s, 60, func(i int) *caddy { return []*caddy{a, b}[i%2] })
+	for k, v := range got {
+		if v != 1 {
+			t.Fatalf("%s delivered %d times by two processes in one group", k, v)
 		}
+	}
+}
+
+// ingestAndAwait posts n distinct Stripe events, the i-th to via(i), and
+// waits until the sink has seen each; it returns the deliveries per event.
+func ingestAndAwait(t *testing.T, s *sink, n int, via func(i int) *caddy) map[string]int {
+	t.Helper()
+	for i := range n {
 		body := stripeEvent(fmt.Sprintf("evt_%02d", i))
-		if status, _, reply := c.post(t, "/stripe", stripeSigned(body, time.Now()), []byte(body)); status != 202 {
+		if status, _, reply := via(i).post(t, "/stripe", stripeSigned(body, time.Now()), []byte(body)); status != 202 {
 			t.Fatalf("ingest %d: %d %s", i, status, reply)
 		}
 	}
@@ -235,9 +232,5 @@ func TestTwoProcessesShareAGroupWithoutDoubles(t *testing.T) {
 		return len(got) == n
 	})
 	got, _ := s.got()
-	for k, v := range got {
-		if v != 1 {
-			t.Fatalf("%s delivered %d times by two processes in one group", k, v)
-		}
-	}
+	return got
 }
