@@ -2,7 +2,7 @@
 # Build and run Caddy with Hookgate.
 #   ./xcaddy.sh build   build ./caddy with the plugin from this working tree
 #   ./xcaddy.sh run     build, start a local redis-server if none answers, run Caddyfile.example
-#   ./xcaddy.sh test    vet, format and static checks, the whole test suite, a short fuzz of every parser
+#   ./xcaddy.sh test    vet, format and static checks, the whole test suite, 100000 fuzz inputs per parser
 #   ./xcaddy.sh stripe  send a Stripe-signed test event to the running example
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -77,7 +77,7 @@ fuzz() {
 	local pkg target
 	for pkg in $(go list ./...); do
 		for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
-			go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-10s}" "$pkg"
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-100000x}" "$pkg"
 		done
 	done
 }
