@@ -131,23 +131,17 @@ func (v *HMAC) Verify(h http.Header, body []byte) error {
 	if !v.anyWellFormed(values) {
 		return ErrMalformed
 	}
-	for _, k := range v.keys {
-		m := k.get()
-		if ts != "" {
-			m.writeString(ts)
-			m.writeString(".")
-		}
-		m.write(body)
-		ok := v.anyMatches(values, m.mac())
-		k.put(m)
-		if ok {
-			if ts != "" && !v.window.contains(unix) {
-				return ErrStale
-			}
-			return nil
-		}
+	var prefix []string
+	if ts != "" {
+		prefix = []string{ts, "."}
 	}
-	return ErrMismatch
+	if !signedWith(v.keys, func(mac []byte) bool { return v.anyMatches(values, mac) }, body, prefix...) {
+		return ErrMismatch
+	}
+	if ts != "" && !v.window.contains(unix) {
+		return ErrStale
+	}
+	return nil
 }
 
 // Locate returns the locations given in the options; the slices are shared

@@ -58,6 +58,25 @@ func checkSecrets(scheme string, secrets []string) error {
 	return nil
 }
 
+// signedWith reports whether, under any of keys, the MAC of parts followed
+// by body is one that matches accepts. Every scheme tries its secrets this
+// way: the first that matches wins.
+func signedWith(keys []*macKey, matches func(mac []byte) bool, body []byte, parts ...string) bool {
+	for _, k := range keys {
+		m := k.get()
+		for _, p := range parts {
+			m.writeString(p)
+		}
+		m.write(body)
+		ok := matches(m.mac())
+		k.put(m)
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
 func (k *macKey) get() *macState { return k.pool.Get().(*macState) }
 
 func (k *macKey) put(m *macState) {

@@ -53,21 +53,13 @@ func (s *Stripe) Verify(h http.Header, body []byte) error {
 	if !ok {
 		return ErrMalformed
 	}
-	for _, k := range s.keys {
-		m := k.get()
-		m.writeString(ts)
-		m.writeString(".")
-		m.write(body)
-		ok := stripeMatches(header, m.mac())
-		k.put(m)
-		if ok {
-			if !s.window.contains(unix) {
-				return ErrStale
-			}
-			return nil
-		}
+	if !signedWith(s.keys, func(mac []byte) bool { return stripeMatches(header, mac) }, body, ts, ".") {
+		return ErrMismatch
 	}
-	return ErrMismatch
+	if !s.window.contains(unix) {
+		return ErrStale
+	}
+	return nil
 }
 
 // Locate returns Stripe's locations: id and type are body fields. The slices
