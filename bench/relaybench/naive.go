@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +31,6 @@ func (b *bench) naive(ctx context.Context, stream string, n int) (baselineResult
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, workers)
-	var wg sync.WaitGroup
 	var acked atomic.Int64
 	c0 := takeCPU(b.redis.pid())
 	start := time.Now()
@@ -57,37 +54,15 @@ func (b *bench) naive(ctx context.Context, stream string, n int) (baselineResult
 		}
 		return b.rdb.XAck(wctx, stream, group, m.ID).Err()
 	}
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for wctx.Err() == nil {
-				res, err := b.rdb.XReadGroup(wctx, &redis.XReadGroupArgs{
-					Group: group, Consumer: fmt.Sprintf("n%d", w), Streams: []string{stream, ">"},
-					Count: count, Block: 100 * time.Millisecond,
-				}).Result()
-				if errors.Is(err, redis.Nil) {
-					continue
-				}
-				for _, s := range res {
-					for _, m := range s.Messages {
-						if err == nil {
-							err = post(m)
-						}
-						if err == nil {
-							acked.Add(1)
-						}
-					}
-				}
-				if err != nil {
-					if wctx.Err() == nil {
-						errc <- err
-					}
-					return
-				}
+	wait := b.consume(wctx, stream, group, "n", workers, count, func(msgs []redis.XMessage) error {
+		for _, m := range msgs {
+			if err := post(m); err != nil {
+				return err
 			}
-		}()
-	}
+			acked.Add(1)
+		}
+		return nil
+	}, errc)
 	var err error
 	select {
 	case <-ph.done:
@@ -99,7 +74,7 @@ func (b *bench) naive(ctx context.Context, stream string, n int) (baselineResult
 	}
 	res := baselineResult{n: n, elapsed: time.Since(start), cpu: cpuBetween(c0, takeCPU(b.redis.pid()))}
 	cancel()
-	wg.Wait()
+	wait()
 	if err == nil && ph.dupes.Load() != 0 {
 		err = fmt.Errorf("naive loop: %d duplicate deliveries", ph.dupes.Load())
 	}

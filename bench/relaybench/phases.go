@@ -92,45 +92,21 @@ func (b *bench) baseline(ctx context.Context, stream string, n int) (baselineRes
 	done := make(chan struct{})
 	var once sync.Once
 	errc := make(chan error, workers)
-	var wg sync.WaitGroup
 	c0 := takeCPU(b.redis.pid())
 	start := time.Now()
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for wctx.Err() == nil {
-				res, err := b.rdb.XReadGroup(wctx, &redis.XReadGroupArgs{
-					Group: group, Consumer: fmt.Sprintf("c%d", w), Streams: []string{stream, ">"},
-					Count: count, Block: 100 * time.Millisecond,
-				}).Result()
-				if errors.Is(err, redis.Nil) {
-					continue
-				}
-				if err != nil {
-					if wctx.Err() == nil {
-						errc <- err
-					}
-					return
-				}
-				ids := make([]string, 0, count)
-				for _, s := range res {
-					for _, m := range s.Messages {
-						ids = append(ids, m.ID)
-					}
-				}
-				if err := b.rdb.XAck(wctx, stream, group, ids...).Err(); err != nil {
-					if wctx.Err() == nil {
-						errc <- err
-					}
-					return
-				}
-				if got.Add(int64(len(ids))) >= int64(n) {
-					once.Do(func() { close(done) })
-				}
-			}
-		}()
-	}
+	wait := b.consume(wctx, stream, group, "c", workers, count, func(msgs []redis.XMessage) error {
+		ids := make([]string, len(msgs))
+		for i, m := range msgs {
+			ids[i] = m.ID
+		}
+		if err := b.rdb.XAck(wctx, stream, group, ids...).Err(); err != nil {
+			return err
+		}
+		if got.Add(int64(len(ids))) >= int64(n) {
+			once.Do(func() { close(done) })
+		}
+		return nil
+	}, errc)
 	var err error
 	select {
 	case <-done:
@@ -142,7 +118,7 @@ func (b *bench) baseline(ctx context.Context, stream string, n int) (baselineRes
 	}
 	res := baselineResult{n: n, elapsed: time.Since(start), cpu: cpuBetween(c0, takeCPU(b.redis.pid()))}
 	cancel()
-	wg.Wait()
+	wait()
 	return res, err
 }
 
