@@ -156,26 +156,7 @@ func (m *moves) take(ctx context.Context, now time.Time, limit int) ([]*job, err
 	if err != nil {
 		return nil, err
 	}
-	jobs := make([]*job, 0, len(res))
-	for _, r := range res {
-		triple, _ := r.([]any)
-		if len(triple) != 3 {
-			continue
-		}
-		member, _ := triple[0].(string)
-		record, _ := triple[1].(string)
-		entry, _ := triple[2].([]any)
-		stream, id, ok := strings.Cut(member, "|")
-		if !ok || len(entry) != 2 {
-			continue
-		}
-		values, err := entryValues(entry[1])
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, &job{stream: stream, id: id, values: values, record: decodeAttempts(record), held: now})
-	}
-	return jobs, nil
+	return claimedJobs(res, now)
 }
 
 // reclaim claims up to limit entries of stream idle past minIdle that are
@@ -186,14 +167,21 @@ func (m *moves) reclaim(ctx context.Context, stream string, minIdle time.Duratio
 	if err != nil {
 		return nil, err
 	}
+	return claimedJobs(res, now)
+}
+
+// claimedJobs reads the {stream, entry, attempt record} triples that
+// take.lua and reclaim.lua return.
+func claimedJobs(res []any, now time.Time) ([]*job, error) {
 	jobs := make([]*job, 0, len(res))
 	for _, r := range res {
-		pair, _ := r.([]any)
-		if len(pair) != 2 {
+		triple, _ := r.([]any)
+		if len(triple) != 3 {
 			continue
 		}
-		entry, _ := pair[0].([]any)
-		record, _ := pair[1].(string)
+		stream, _ := triple[0].(string)
+		entry, _ := triple[1].([]any)
+		record, _ := triple[2].(string)
 		if len(entry) != 2 {
 			continue
 		}

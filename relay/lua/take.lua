@@ -3,7 +3,7 @@
 -- are still pending and XAUTOCLAIM hands them to another consumer.
 -- KEYS: retry zset, attempts hash, then every stream a member may name
 -- ARGV: group, consumer, now unix ms, limit
--- Returns {member, attempt record or false, entry or false} triples.
+-- Returns {stream, entry, attempt record or false} triples.
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
 local out = {}
 for _, member in ipairs(due) do
@@ -13,7 +13,7 @@ for _, member in ipairs(due) do
   local claimed = redis.call('XCLAIM', stream, ARGV[1], ARGV[2], 0, id)
   local record = redis.call('HGET', KEYS[2], member)
   if claimed[1] then
-    table.insert(out, {member, record, claimed[1]})
+    table.insert(out, {stream, claimed[1], record})
   else
     -- Trimmed or deleted while waiting: nothing left to deliver.
     redis.call('HDEL', KEYS[2], member)
