@@ -2,8 +2,10 @@
 # Build and run Caddy with Hookgate.
 #   ./xcaddy.sh build   build ./caddy with the plugin from this working tree
 #   ./xcaddy.sh run     build, start a local redis-server if none answers, run Caddyfile.example
-#   ./xcaddy.sh test    vet, format and static checks, the whole test suite, 100000 fuzz inputs per parser
+#   ./xcaddy.sh test    vet, format and static checks, the whole test suite, the WordPress
+#                       end-to-end test (tests/wordpress.sh), 100000 fuzz inputs per parser
 #   ./xcaddy.sh stripe  send a Stripe-signed test event to the running example
+#   ./xcaddy.sh plugin [out.zip]  zip the WordPress plugin (default dist/hookgate.zip)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -65,12 +67,22 @@ stripe() {
 	echo "stream: redis-cli -u $REDIS_URL XRANGE 'hookgate:{events}' - +"
 }
 
+plugin() {
+	local out="${1:-dist/hookgate.zip}"
+	command -v zip >/dev/null || { echo "zip is missing: apt-get install -y zip" >&2; exit 1; }
+	case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
+	mkdir -p "$(dirname "$out")"
+	rm -f "$out"
+	(cd wordpress && zip -q -r -X "$out" hookgate -x '*.DS_Store')
+	echo "$out"
+}
+
 checks() {
 	local unformatted
 	unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"
 	[ -z "$unformatted" ] || { echo "gofmt would change: $unformatted" >&2; exit 1; }
-	go vet ./...
-	go tool staticcheck ./...
+	go vet -tags wordpress ./...
+	go tool staticcheck -tags wordpress ./...
 }
 
 fuzz() {
@@ -86,10 +98,12 @@ case "${1:-run}" in
 build) build ;;
 run) run ;;
 stripe) stripe ;;
+plugin) plugin "${2:-}" ;;
 test)
 	checks
 	go test -count=1 ./...
+	tests/wordpress.sh
 	fuzz
 	;;
-*) sed -n '2,7p' "$0"; exit 2 ;;
+*) sed -n '2,9p' "$0"; exit 2 ;;
 esac

@@ -54,7 +54,13 @@ type caddy struct {
 // block pointing hookgate at redisURL, and waits until it serves.
 func startCaddy(t *testing.T, redisURL, hookgateOpts, site string) *caddy {
 	t.Helper()
-	port := redistest.FreePort(t)
+	return startCaddyOn(t, redistest.FreePort(t), redisURL, hookgateOpts, site)
+}
+
+// startCaddyOn is startCaddy on a port chosen beforehand, for a config
+// that names its own address (a relay delivering to the same Caddy).
+func startCaddyOn(t *testing.T, port int, redisURL, hookgateOpts, site string) *caddy {
+	t.Helper()
 	c := &caddy{
 		Base:      fmt.Sprintf("http://127.0.0.1:%d", port),
 		Port:      port,

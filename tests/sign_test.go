@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -50,7 +51,13 @@ func githubSigned(body, delivery string) http.Header {
 }
 
 func standardSigned(body, id string, at time.Time) http.Header {
-	key, _ := base64.StdEncoding.DecodeString(standardSecret[len("whsec_"):])
+	return standardSignedWith(standardSecret, body, id, at)
+}
+
+// standardSignedWith signs with any whsec_ secret, as the relay and every
+// Standard Webhooks sender do.
+func standardSignedWith(secret, body, id string, at time.Time) http.Header {
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	ts := strconv.FormatInt(at.Unix(), 10)
 	return http.Header{
 		"Content-Type":      {"application/json"},

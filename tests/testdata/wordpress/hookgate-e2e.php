@@ -1,0 +1,34 @@
+<?php
+/**
+ * Plugin Name: Hookgate end-to-end recorder
+ * Description: Test-only must-use plugin: records every hookgate_event in a table the end-to-end test reads, and fails once on demand.
+ *
+ * @package Hookgate
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+add_action(
+	'hookgate_event',
+	function ( $event, $route ) {
+		global $wpdb;
+		// An event of type test.fail_once throws on its first delivery, so
+		// the test sees a 500 retried by the relay and one effect.
+		if ( 'test.fail_once' === $event['type'] && ! get_option( 'hookgate_e2e_failed_' . md5( $event['id'] ) ) ) {
+			update_option( 'hookgate_e2e_failed_' . md5( $event['id'] ), 1 );
+			throw new RuntimeException( 'failing once on purpose' );
+		}
+		$wpdb->insert(
+			$wpdb->prefix . 'hookgate_e2e_effects',
+			array(
+				'event_id' => $event['id'],
+				'source'   => $event['source'],
+				'type'     => $event['type'],
+				'route'    => $route,
+				'envelope' => wp_json_encode( $event ),
+			)
+		);
+	},
+	10,
+	2
+);

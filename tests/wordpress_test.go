@@ -1,0 +1,304 @@
+//go:build wordpress
+
+package tests
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TestWordPress runs the product's real shape: providers post to Caddy,
+// the relay in the same Caddy delivers to the Hookgate plugin in a real
+// WordPress behind php_fastcgi, and the plugin signs WordPress's own
+// events back to Caddy. The stack is started once; the subtests run in
+// order on it.
+func TestWordPress(t *testing.T) {
+	w := startWordPress(t)
+	w.saveSettings(t, url.Values{
+		"hookgate_send_enabled":  {"1"},
+		"hookgate_send_events[]": {"comment.created"},
+		"hookgate_user_sync":     {"1"},
+	})
+
+	t.Run("stripe, github and wordpress events reach WordPress once each", func(t *testing.T) {
+		stripe := stripeEvent("evt_wp_stripe")
+		github := `{"action":"opened","issue":{"number":7},"sender":{"login":"octocat","id":1}}`
+		wp := `{"event":"post.published","post_id":7}`
+		w.ingest(t, "/hooks/stripe", stripeSigned(stripe, time.Now()), stripe, 202)
+		w.ingest(t, "/hooks/github", githubSigned(github, "delivery-wp-1"), github, 202)
+		w.ingest(t, "/hooks/wordpress", wordpressSigned(wp, "wp-evt-1", time.Now()), wp, 202)
+		for _, id := range []string{"evt_wp_stripe", "delivery-wp-1", "wp-evt-1"} {
+			w.awaitEffects(t, id, 1)
+		}
+		if got := w.db.query(t, "SELECT type FROM wp_hookgate_e2e_effects WHERE event_id = 'evt_wp_stripe'"); got != "invoice.paid" {
+			t.Fatalf("the stripe event reached WordPress as type %q, want invoice.paid", got)
+		}
+	})
+
+	t.Run("the same provider event sent five times has one effect", func(t *testing.T) {
+		body := stripeEvent("evt_wp_five")
+		w.ingest(t, "/hooks/stripe", stripeSigned(body, time.Now()), body, 202)
+		for range 4 {
+			w.ingest(t, "/hooks/stripe", stripeSigned(body, time.Now()), body, 200)
+		}
+		w.awaitEffects(t, "evt_wp_five", 1)
+		w.assertEffectsStay(t, "evt_wp_five", 1)
+	})
+
+	t.Run("a delivery repeated five times at once runs its handlers once", func(t *testing.T) {
+		body := envelopeBody("stripe:default:evt_direct_5", "invoice.paid")
+		statuses := make([]int, 5)
+		var wg sync.WaitGroup
+		for i := range statuses {
+			wg.Go(func() {
+				req, _ := http.NewRequest(http.MethodPost, w.caddy.Base+"/wp-json/hookgate/v1/events", strings.NewReader(body))
+				req.Header = relaySigned(body, "stripe:default:evt_direct_5", time.Now())
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+					statuses[i] = resp.StatusCode
+				}
+			})
+		}
+		wg.Wait()
+		for _, s := range statuses {
+			// 503 is "another delivery of this event is in progress": the
+			// relay retries it and then gets the 200 duplicate.
+			if s != 200 && s != 503 {
+				t.Fatalf("concurrent deliveries answered %v, want 200s (and 503 while one runs)", statuses)
+			}
+		}
+		w.awaitEffects(t, "stripe:default:evt_direct_5", 1)
+		status, reply := w.deliver(t, "events", body, relaySigned(body, "stripe:default:evt_direct_5", time.Now()))
+		if status != 200 || !strings.Contains(reply, `"duplicate"`) {
+			t.Fatalf("a later repeat answered %d %s, want 200 duplicate", status, reply)
+		}
+		w.assertEffectsStay(t, "stripe:default:evt_direct_5", 1)
+	})
+
+	t.Run("a handler that throws gets a 500 and the relay's retry lands once", func(t *testing.T) {
+		body := strings.Replace(stripeEvent("evt_wp_fail_once"), "invoice.paid", "test.fail_once", 1)
+		w.ingest(t, "/hooks/stripe", stripeSigned(body, time.Now()), body, 202)
+		w.awaitEffects(t, "evt_wp_fail_once", 1)
+		row := w.db.query(t, "SELECT status, attempts FROM wp_hookgate_inbox WHERE idempotency_key = 'stripe:default:evt_wp_fail_once'")
+		if row != "done\t2" {
+			t.Fatalf("inbox row is %q, want done after 2 attempts", row)
+		}
+	})
+
+	t.Run("events sent while php-fpm is down arrive once it is back", func(t *testing.T) {
+		w.fpm.Stop()
+		ids := make([]string, 10)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("evt_wp_down_%02d", i)
+			body := stripeEvent(ids[i])
+			w.ingest(t, "/hooks/stripe", stripeSigned(body, time.Now()), body, 202)
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
+		defer rdb.Close()
+		waitFor(t, 30*time.Second, "the relay to schedule retries while PHP is down", func() bool {
+			n, _ := rdb.ZCard(context.Background(), "hookgate:{events}:retry:wordpress").Result()
+			return n > 0
+		})
+		w.fpm.Start()
+		for _, id := range ids {
+			w.awaitEffects(t, id, 1)
+		}
+		if dead, _ := rdb.XLen(context.Background(), "hookgate:{events}:dead:wordpress").Result(); dead != 0 {
+			t.Fatalf("%d events dead-lettered while PHP was down", dead)
+		}
+	})
+
+	t.Run("customer events create a WordPress user through user-sync", func(t *testing.T) {
+		body := `{"id":"evt_wp_customer","object":"event","type":"customer.created","created":1700000000,` +
+			`"data":{"object":{"id":"cus_e2e","object":"customer","email":"ada@example.com","name":"Ada Lovelace"}}}`
+		w.ingest(t, "/hooks/stripe", stripeSigned(body, time.Now()), body, 202)
+		w.awaitEffects(t, "evt_wp_customer", 1)
+		if route := w.db.query(t, "SELECT route FROM wp_hookgate_e2e_effects WHERE event_id = 'evt_wp_customer'"); route != "user-sync" {
+			t.Fatalf("the customer event came in on route %q, want user-sync", route)
+		}
+		user := w.db.query(t, `SELECT u.user_email, m.meta_value FROM wp_users u JOIN wp_usermeta m
+			ON m.user_id = u.ID AND m.meta_key = 'hookgate_external_id' WHERE u.user_email = 'ada@example.com'`)
+		if user != "ada@example.com\tstripe:cus_e2e" {
+			t.Fatalf("user-sync made %q, want ada@example.com with external id stripe:cus_e2e", user)
+		}
+	})
+
+	t.Run("a comment made in WordPress is signed, verified by Caddy and stored", func(t *testing.T) {
+		status, body := w.form(t, w.admin, "/wp-comments-post.php", url.Values{
+			"comment_post_ID": {"1"}, "comment": {"Signed on its way out"}, "comment_parent": {"0"},
+		})
+		if status != 200 {
+			t.Fatalf("posting a comment: %d %s", status, tail([]byte(body), 1000))
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
+		defer rdb.Close()
+		var stored map[string]any
+		waitFor(t, 30*time.Second, "the comment.created event in the stream", func() bool {
+			entries, _ := rdb.XRange(context.Background(), "hookgate:{events}", "-", "+").Result()
+			for _, e := range entries {
+				if e.Values["source"] == "wordpress" && e.Values["type"] == "comment.created" {
+					stored = e.Values
+					return true
+				}
+			}
+			return false
+		})
+		if !strings.Contains(stored["body"].(string), "Signed on its way out") {
+			t.Fatalf("stored comment event %v lacks the comment", stored)
+		}
+		// The row leaves the outbox when the gateway's 202 is back, a
+		// moment after the entry is in the stream.
+		waitFor(t, 10*time.Second, "the outbox to empty once the gateway took the event", func() bool {
+			return w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_outbox") == "0"
+		})
+		// The relay brings it back to the plugin like any other event.
+		w.awaitEffects(t, stored["id"].(string), 1)
+	})
+
+	t.Run("the plugin refuses what the relay would never send", func(t *testing.T) {
+		const id = "stripe:default:evt_refused"
+		good := envelopeBody(id, "invoice.paid")
+		for _, tc := range []struct {
+			name   string
+			route  string
+			body   string
+			header http.Header
+			want   int
+		}{
+			{"a missing signature is 401", "events", good, http.Header{"Content-Type": {"application/json"}}, 401},
+			{"a signature by another secret is 401", "events", good, relaySignedWith("whsec_"+base64.StdEncoding.EncodeToString([]byte("another secret")), good, id, time.Now()), 401},
+			{"a stale timestamp is 401", "events", good, relaySigned(good, id, time.Now().Add(-6*time.Minute)), 401},
+			{"a future timestamp is 401", "events", good, relaySigned(good, id, time.Now().Add(6*time.Minute)), 401},
+			{"a body changed after signing is 401", "events", good + " ", relaySigned(good, id, time.Now()), 401},
+			{"an Idempotency-Key other than webhook-id is 400", "events", good, withHeader(relaySigned(good, id, time.Now()), "Idempotency-Key", "other"), 400},
+			{"a signed body that is not a JSON object is 400", "events", `["x"]`, relaySigned(`["x"]`, id, time.Now()), 400},
+			{"an envelope without a type is 400", "events", `{"id":"x","source":"stripe","received_at":"2026-01-01T00:00:00Z","data":{}}`,
+				relaySigned(`{"id":"x","source":"stripe","received_at":"2026-01-01T00:00:00Z","data":{}}`, id, time.Now()), 400},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				status, reply := w.deliver(t, tc.route, tc.body, tc.header)
+				if status != tc.want || !strings.Contains(reply, `"error"`) {
+					t.Fatalf("got %d %s, want %d with an error", status, reply, tc.want)
+				}
+				if strings.Contains(reply, relaySecret) {
+					t.Fatalf("the reply names the secret: %s", reply)
+				}
+			})
+		}
+		if n := w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_e2e_effects WHERE event_id = 'x' OR event_id = '"+id+"'"); n != "0" {
+			t.Fatalf("refused deliveries had %s effects", n)
+		}
+	})
+
+	t.Run("user-sync switched off answers 404 so the relay keeps the event", func(t *testing.T) {
+		w.saveSettings(t, url.Values{"hookgate_send_enabled": {"1"}, "hookgate_send_events[]": {"comment.created"}})
+		body := envelopeBody("stripe:default:evt_sync_off", "customer.updated")
+		status, reply := w.deliver(t, "user-sync", body, relaySigned(body, "stripe:default:evt_sync_off", time.Now()))
+		if status != 404 || !strings.Contains(reply, "user-sync") {
+			t.Fatalf("got %d %s, want 404 naming user-sync", status, reply)
+		}
+	})
+}
+
+// saveSettings submits Settings → Hookgate with the given fields, as an
+// administrator would.
+func (w *wordpressSite) saveSettings(t *testing.T, fields url.Values) {
+	t.Helper()
+	_, page := w.get(t, w.admin, "/wp-admin/options-general.php?page=hookgate")
+	nonce := regexp.MustCompile(`name=["']_wpnonce["'] value=["']([0-9a-f]+)["']`).FindStringSubmatch(page)
+	if nonce == nil || !regexp.MustCompile(`name=["']option_page["'] value=["']hookgate["']`).MatchString(page) {
+		t.Fatalf("no settings form on Settings → Hookgate:\n%s", tail([]byte(page), 3000))
+	}
+	fields.Set("option_page", "hookgate")
+	fields.Set("action", "update")
+	fields.Set("_wpnonce", nonce[1])
+	fields.Set("_wp_http_referer", "/wp-admin/options-general.php?page=hookgate")
+	status, body := w.form(t, w.admin, "/wp-admin/options.php", fields)
+	if status != 200 || !strings.Contains(body, "Settings saved") {
+		t.Fatalf("saving settings: %d %s", status, tail([]byte(body), 2000))
+	}
+	if strings.Contains(body, relaySecret) || strings.Contains(body, wordpressSecret) {
+		t.Fatal("the settings page prints a secret")
+	}
+}
+
+// ingest posts a signed provider event to Caddy and checks the status.
+func (w *wordpressSite) ingest(t *testing.T, path string, h http.Header, body string, want int) {
+	t.Helper()
+	if status, _, reply := w.caddy.post(t, path, h, []byte(body)); status != want {
+		t.Fatalf("POST %s: %d %s, want %d", path, status, reply, want)
+	}
+}
+
+// deliver posts straight to the plugin's route, as the relay does.
+func (w *wordpressSite) deliver(t *testing.T, route, body string, h http.Header) (int, string) {
+	t.Helper()
+	status, _, reply := w.caddy.post(t, "/wp-json/hookgate/v1/"+route, h, []byte(body))
+	return status, reply
+}
+
+// effects counts how often WordPress's hookgate_event ran for an event.
+func (w *wordpressSite) effects(t *testing.T, id string) int {
+	t.Helper()
+	n, err := strconv.Atoi(w.db.query(t, fmt.Sprintf("SELECT COUNT(*) FROM wp_hookgate_e2e_effects WHERE event_id = '%s'", strings.ReplaceAll(id, "'", "''"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (w *wordpressSite) awaitEffects(t *testing.T, id string, want int) {
+	t.Helper()
+	waitFor(t, 60*time.Second, fmt.Sprintf("%d effect(s) of %s in WordPress", want, id), func() bool {
+		return w.effects(t, id) >= want
+	})
+	if got := w.effects(t, id); got != want {
+		t.Fatalf("%s ran %d times in WordPress, want %d", id, got, want)
+	}
+}
+
+// assertEffectsStay checks that nothing still pending in the relay runs
+// an event again: once the stream is drained, the count must not move.
+func (w *wordpressSite) assertEffectsStay(t *testing.T, id string, want int) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
+	defer rdb.Close()
+	waitFor(t, 30*time.Second, "the relay to have nothing pending", func() bool {
+		p, err := rdb.XPending(context.Background(), "hookgate:{events}", "wordpress").Result()
+		return err == nil && p.Count == 0
+	})
+	if got := w.effects(t, id); got != want {
+		t.Fatalf("%s ran %d times in WordPress, want %d", id, got, want)
+	}
+}
+
+// envelopeBody is a canonical envelope as the relay sends it.
+func envelopeBody(id, typ string) string {
+	return fmt.Sprintf(`{"id":%q,"source":"stripe","tenant":"default","type":%q,"occurred_at":"2026-12-01T00:00:00Z","received_at":"2026-12-01T00:00:01Z","data":{"object":{"id":"in_1"}}}`, id, typ)
+}
+
+// relaySigned signs a delivery as the relay does: Standard Webhooks, with
+// Idempotency-Key equal to webhook-id.
+func relaySigned(body, id string, at time.Time) http.Header {
+	return relaySignedWith(relaySecret, body, id, at)
+}
+
+func relaySignedWith(secret, body, id string, at time.Time) http.Header {
+	return withHeader(standardSignedWith(secret, body, id, at), "Idempotency-Key", id)
+}
+
+func withHeader(h http.Header, k, v string) http.Header {
+	h.Set(k, v)
+	return h
+}

@@ -1,0 +1,284 @@
+<?php
+/**
+ * The built-in handler of the relay route /wp-json/hookgate/v1/user-sync:
+ * keeps a WordPress user per external customer (a Stripe customer, a user
+ * of another site...), matched by external id, else by email.
+ *
+ * @package Hookgate
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Creates and updates users from relayed events.
+ */
+final class Hookgate_User_Sync {
+
+	const META_EXTERNAL_ID = 'hookgate_external_id';
+	const META_LAST_EVENT  = 'hookgate_last_event';
+	const META_SOURCE      = 'hookgate_source';
+	const META_OCCURRED_AT = 'hookgate_last_occurred_at';
+	const META_CREATED     = 'hookgate_created';
+
+	/**
+	 * Copied payload fields per event at most, so one large object cannot
+	 * flood the usermeta table.
+	 */
+	const MAX_FIELDS = 100;
+
+	/**
+	 * Handles the user-sync route's deliveries when the admin opted in.
+	 */
+	public static function init() {
+		if ( Hookgate_Settings::user_sync_enabled() ) {
+			add_action( 'hookgate_route_user-sync', array( __CLASS__, 'handle' ) );
+		}
+	}
+
+	/**
+	 * Syncs the event's actor into a WordPress user. An event without a
+	 * usable email names nobody to sync and is done; failures to write the
+	 * user throw, so the relay delivers the event again.
+	 *
+	 * @param array $event The canonical envelope, decoded.
+	 * @throws RuntimeException When the user cannot be created or updated.
+	 */
+	public static function handle( array $event ) {
+		if ( ! Hookgate_Settings::user_sync_enabled() ) {
+			return;
+		}
+		$actor = isset( $event['actor'] ) && is_array( $event['actor'] ) ? $event['actor'] : array();
+		$email = isset( $actor['email'] ) && is_string( $actor['email'] ) ? sanitize_email( $actor['email'] ) : '';
+		if ( '' === $email || ! is_email( $email ) ) {
+			return;
+		}
+		$source   = isset( $event['source'] ) && is_string( $event['source'] ) ? sanitize_key( $event['source'] ) : '';
+		$actor_id = isset( $actor['id'] ) && is_scalar( $actor['id'] ) ? sanitize_text_field( (string) $actor['id'] ) : '';
+		$external = '' !== $source && '' !== $actor_id ? $source . ':' . $actor_id : '';
+		$occurred = self::sortable_time( isset( $event['occurred_at'] ) ? $event['occurred_at'] : '' );
+
+		$user_id     = '' !== $external ? self::find_by_external_id( $external ) : 0;
+		$by_external = $user_id > 0;
+		if ( ! $by_external ) {
+			$user    = get_user_by( 'email', $email );
+			$user_id = $user ? (int) $user->ID : 0;
+		}
+
+		if ( $user_id > 0 ) {
+			$last = self::sortable_time( get_user_meta( $user_id, self::META_OCCURRED_AT, true ) );
+			// A retry that arrives after a newer event must not undo it.
+			if ( '' !== $occurred && '' !== $last && strcmp( $occurred, $last ) < 0 ) {
+				return;
+			}
+			if ( $by_external ) {
+				self::maybe_update_email( $user_id, $email );
+			}
+		} else {
+			// A customer deleted elsewhere is no reason for a new account.
+			if ( isset( $event['action']['type'] ) && 'deleted' === $event['action']['type'] ) {
+				return;
+			}
+			$user_id = self::create_user( $email );
+		}
+
+		if ( '' !== $external ) {
+			update_user_meta( $user_id, self::META_EXTERNAL_ID, $external );
+		}
+		if ( '' !== $source ) {
+			update_user_meta( $user_id, self::META_SOURCE, $source );
+		}
+		if ( isset( $event['id'] ) && is_scalar( $event['id'] ) ) {
+			update_user_meta( $user_id, self::META_LAST_EVENT, sanitize_text_field( (string) $event['id'] ) );
+		}
+		if ( '' !== $occurred ) {
+			update_user_meta( $user_id, self::META_OCCURRED_AT, $occurred );
+		}
+		foreach ( self::fields( $event, $source ) as $key => $value ) {
+			update_user_meta( $user_id, 'hookgate_' . $key, $value );
+		}
+
+		/**
+		 * Fires after a relayed event was synced into a user.
+		 *
+		 * @param int   $user_id The user's id.
+		 * @param array $event   The canonical envelope.
+		 */
+		do_action( 'hookgate_user_synced', $user_id, $event );
+	}
+
+	/**
+	 * The payload fields copied to user meta: for Stripe, those of a
+	 * customer object only (other Stripe objects, an invoice or a
+	 * subscription, are not facts about the user); for other sources those
+	 * of data.object when present, else of data. Only scalar fields with
+	 * plain keys are kept, and never one that would overwrite Hookgate's
+	 * own bookkeeping.
+	 *
+	 * @param array  $event  The canonical envelope.
+	 * @param string $source The sanitized source.
+	 * @return array<string, string> Keys without the hookgate_ prefix.
+	 */
+	private static function fields( array $event, $source ) {
+		$data = isset( $event['data'] ) && is_array( $event['data'] ) ? $event['data'] : array();
+		// The gateway's Stripe normalizer already makes data the Stripe
+		// object itself, so its "object" is the kind ("customer"); the
+		// nested form is accepted too.
+		$object = isset( $data['object'] ) && is_array( $data['object'] ) ? $data['object'] : $data;
+		if ( 'stripe' === $source && ( ! isset( $object['object'] ) || 'customer' !== $object['object'] ) ) {
+			return array();
+		}
+		$reserved = array( 'external_id', 'last_event', 'source', 'last_occurred_at', 'created' );
+		$fields   = array();
+		foreach ( $object as $key => $value ) {
+			if ( count( $fields ) >= self::MAX_FIELDS ) {
+				break;
+			}
+			// Integer keys (a JSON list) are no field names.
+			if ( ! is_string( $key ) || ! preg_match( '/^[a-z0-9_]{1,64}$/', $key ) || in_array( $key, $reserved, true ) ) {
+				continue;
+			}
+			if ( ! is_scalar( $value ) ) {
+				continue;
+			}
+			if ( is_bool( $value ) ) {
+				$value = $value ? '1' : '0';
+			}
+			$fields[ $key ] = sanitize_text_field( (string) $value );
+		}
+		return $fields;
+	}
+
+	/**
+	 * The user linked to an external id.
+	 *
+	 * @param string $external "<source>:<actor id>".
+	 * @return int The user id, 0 when none.
+	 */
+	private static function find_by_external_id( $external ) {
+		$ids = get_users(
+			array(
+				'blog_id'     => 0, // Like get_user_by( 'email' ): the whole network.
+				'meta_key'    => self::META_EXTERNAL_ID, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
+				'meta_value'  => $external, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
+				'number'      => 1,
+				'fields'      => 'ID',
+				'orderby'     => 'ID',
+				'count_total' => false,
+			)
+		);
+		return empty( $ids ) ? 0 : (int) $ids[0];
+	}
+
+	/**
+	 * Follows an email change at the source, but only for users this
+	 * handler created and that hold no editing rights. The source's email
+	 * is not verified by this site: were any linked user's email to follow
+	 * it, whoever can set a customer's email at the source (a checkout form)
+	 * could link an existing account by its email, change it, and take the
+	 * account over with a password reset.
+	 *
+	 * @param int    $user_id The user linked by external id.
+	 * @param string $email   The email the source now has.
+	 * @throws RuntimeException When WordPress refuses the update.
+	 */
+	private static function maybe_update_email( $user_id, $email ) {
+		$user = get_userdata( $user_id );
+		if ( ! $user || 0 === strcasecmp( $user->user_email, $email ) ) {
+			return;
+		}
+		$allowed = '1' === (string) get_user_meta( $user_id, self::META_CREATED, true )
+			&& ! user_can( $user, 'edit_posts' ) && ! is_super_admin( $user_id );
+		/**
+		 * Filters whether a synced user's email may follow the source's.
+		 *
+		 * @param bool    $allowed Whether the email is updated.
+		 * @param WP_User $user    The user.
+		 * @param string  $email   The new email.
+		 */
+		if ( ! apply_filters( 'hookgate_user_sync_update_email', $allowed, $user, $email ) ) {
+			return;
+		}
+		// Another user's address: keep the old one rather than fail forever.
+		$owner = email_exists( $email );
+		if ( false !== $owner && (int) $owner !== (int) $user_id ) {
+			return;
+		}
+		$result = wp_update_user(
+			array(
+				'ID'         => $user_id,
+				'user_email' => $email,
+			)
+		);
+		if ( is_wp_error( $result ) ) {
+			throw new RuntimeException( esc_html( $result->get_error_message() ) );
+		}
+	}
+
+	/**
+	 * Creates a user for the email with the site's default role.
+	 *
+	 * @param string $email A valid email address.
+	 * @return int The new user's id.
+	 * @throws RuntimeException When WordPress refuses the user.
+	 */
+	private static function create_user( $email ) {
+		$user_id = wp_insert_user(
+			array(
+				'user_login' => self::unique_login( $email ),
+				'user_email' => $email,
+				'user_pass'  => wp_generate_password( 24, true, true ),
+				'role'       => (string) get_option( 'default_role' ),
+			)
+		);
+		// A concurrent delivery may have created the same user first: the
+		// relay's retry then finds it by email.
+		if ( is_wp_error( $user_id ) ) {
+			throw new RuntimeException( esc_html( $user_id->get_error_message() ) );
+		}
+		update_user_meta( $user_id, self::META_CREATED, '1' );
+		return (int) $user_id;
+	}
+
+	/**
+	 * A free user_login from the email's local part: "jane", else "jane2",
+	 * "jane3"...
+	 *
+	 * @param string $email A valid email address.
+	 * @return string
+	 */
+	private static function unique_login( $email ) {
+		$base = sanitize_user( (string) strstr( $email, '@', true ), true );
+		$base = '' === $base ? 'user' : substr( $base, 0, 50 );
+		/** This filter is documented in wp-includes/user.php */
+		$illegal = array_map( 'strtolower', (array) apply_filters( 'illegal_user_logins', array() ) );
+		$login   = $base;
+		for ( $n = 2; username_exists( $login ) || in_array( strtolower( $login ), $illegal, true ); $n++ ) {
+			// Past a thousand namesakes, stop counting and draw a suffix.
+			$login = $n > 1000 ? $base . wp_rand( 1001, 999999999 ) : $base . $n;
+		}
+		return $login;
+	}
+
+	/**
+	 * An RFC 3339 time as fixed-width UTC text ("2024-05-01T12:00:00.123456Z"),
+	 * which compares correctly as a string. The gateway writes Go's
+	 * RFC3339Nano, whose fraction varies in length or is left out, so the
+	 * raw text does not compare reliably ("12:00:00Z" sorts after
+	 * "12:00:00.5Z").
+	 *
+	 * @param mixed $value The time as sent or stored.
+	 * @return string The normalized time, or '' when it is not RFC 3339.
+	 */
+	private static function sortable_time( $value ) {
+		$pattern = '/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i';
+		if ( ! is_string( $value ) || ! preg_match( $pattern, $value ) ) {
+			return '';
+		}
+		try {
+			$time = new DateTimeImmutable( $value );
+		} catch ( Exception $e ) {
+			return '';
+		}
+		return $time->setTimezone( new DateTimeZone( 'UTC' ) )->format( 'Y-m-d\TH:i:s.u\Z' );
+	}
+}
