@@ -220,6 +220,12 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, string, int
 		if id = r.Header.Get(loc.IDHeader); id == "" {
 			return event.Stored{}, "", http.StatusBadRequest, "missing " + loc.IDHeader + " header"
 		}
+		// The header is not signed. Where the signed body names the event
+		// too, they must agree, or a captured body could be replayed
+		// under a fresh id and pass the dedupe.
+		if loc.IDField != "" && found[0] != "" && found[0] != id {
+			return event.Stored{}, "", http.StatusBadRequest, loc.IDHeader + ` header differs from the body's "` + loc.IDField + `" field`
+		}
 	case loc.IDField != "":
 		if id == "" {
 			return event.Stored{}, "", http.StatusBadRequest, `body has no string "` + loc.IDField + `" field`

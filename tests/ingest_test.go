@@ -117,6 +117,10 @@ func TestIngestContract(t *testing.T) {
 			standardSigned(`{"type":"user.created","data":{}}`, "msg_1", now), `{"type":"user.created","data":{}}`, 202, `{"status":"accepted","id":"msg_1"}`},
 		{"wordpress event is accepted", "POST", "/wordpress",
 			wordpressSigned(`{"event":"post.published","post_id":7}`, "wp-1", now), `{"event":"post.published","post_id":7}`, 202, `{"status":"accepted","id":"wp-1"}`},
+		{"wordpress event whose signed body names the same id is accepted", "POST", "/wordpress",
+			wordpressSigned(`{"id":"wp-2","event":"comment.created","comment_id":3}`, "wp-2", now), `{"id":"wp-2","event":"comment.created","comment_id":3}`, 202, `{"status":"accepted","id":"wp-2"}`},
+		{"a signed wordpress body resent under another X-Event-Id is a bad request", "POST", "/wordpress",
+			wordpressSigned(`{"id":"wp-2","event":"comment.created","comment_id":3}`, "wp-forged", now), `{"id":"wp-2","event":"comment.created","comment_id":3}`, 400, `{"error":"X-Event-Id header differs from the body's \"id\" field"}`},
 		{"generic hmac event is accepted", "POST", "/hmac",
 			http.Header{"X-Delivery": {"h-1"}, "X-Signature": {"sha256=" + hex.EncodeToString(mac([]byte(hmacSecret), `{"kind":"ping"}`))}},
 			`{"kind":"ping"}`, 202, `{"status":"accepted","id":"h-1"}`},
@@ -161,7 +165,7 @@ func TestIngestContract(t *testing.T) {
 		for _, m := range in.entries(t, "events") {
 			got[m.Values["id"].(string)] = m.Values["source"].(string)
 		}
-		want := map[string]string{"evt_ok": "stripe", "d-1": "github", "msg_1": "standard", "wp-1": "wordpress", "h-1": "hmac", "tok_1": "token"}
+		want := map[string]string{"evt_ok": "stripe", "d-1": "github", "msg_1": "standard", "wp-1": "wordpress", "wp-2": "wordpress", "h-1": "hmac", "tok_1": "token"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("stream holds %v, want %v", got, want)
 		}

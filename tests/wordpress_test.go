@@ -166,6 +166,40 @@ func TestWordPress(t *testing.T) {
 		w.awaitEffects(t, stored["id"].(string), 1)
 	})
 
+	t.Run("a WordPress event the gateway could not take waits in the outbox for the retry", func(t *testing.T) {
+		w.redis.Stop() // Caddy answers 503: the event is not stored
+		status, body := w.form(t, w.admin, "/wp-comments-post.php", url.Values{
+			"comment_post_ID": {"1"}, "comment": {"Sent once the gateway is back"}, "comment_parent": {"0"},
+		})
+		if status != 200 {
+			t.Fatalf("posting a comment: %d %s", status, tail([]byte(body), 1000))
+		}
+		waitFor(t, 30*time.Second, "the failed send recorded in the outbox", func() bool {
+			return w.db.query(t, "SELECT status, attempts, last_status FROM wp_hookgate_outbox") == "pending\t1\t503"
+		})
+		w.redis.Restart()
+		// The backoff has passed, as far as the row knows; then the
+		// outbox retry WP-Cron runs.
+		w.db.query(t, "UPDATE wp_hookgate_outbox SET next_attempt_at = UTC_TIMESTAMP() - INTERVAL 1 SECOND")
+		if status, _ := w.form(t, http.DefaultClient, "/wp-json/hookgate-e2e/v1/send-due", nil); status != 200 {
+			t.Fatalf("running the outbox retry: %d", status)
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
+		defer rdb.Close()
+		waitFor(t, 30*time.Second, "the retried comment.created event in the stream", func() bool {
+			entries, _ := rdb.XRange(context.Background(), "hookgate:{events}", "-", "+").Result()
+			for _, e := range entries {
+				if b, _ := e.Values["body"].(string); strings.Contains(b, "Sent once the gateway is back") {
+					return true
+				}
+			}
+			return false
+		})
+		if left := w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_outbox"); left != "0" {
+			t.Fatalf("%s events left in the outbox after the retry was taken", left)
+		}
+	})
+
 	t.Run("the plugin refuses what the relay would never send", func(t *testing.T) {
 		const id = "stripe:default:evt_refused"
 		good := envelopeBody(id, "invoice.paid")

@@ -39,7 +39,7 @@ type Verifier interface {
 // wins over a body field; with neither, ingest uses a hash of the body as id.
 type Locator struct {
 	IDHeader    string // header carrying the provider's event id
-	IDField     string // top-level JSON field carrying the event id
+	IDField     string // top-level JSON field carrying the event id; with IDHeader, it must match the header when present
 	TypeHeader  string // header carrying the event type
 	TypeField   string // top-level JSON field carrying the event type
 	ContentType string // media type the provider always sends; "" accepts any

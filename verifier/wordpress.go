@@ -1,7 +1,8 @@
 // WordPress (this project's seed scheme, signed by the companion plugin):
 // X-WP-Signature is the base64 HMAC-SHA256 of X-WP-Timestamp + "." + body,
 // keyed with the secret's bytes; the timestamp is unix seconds held to the
-// tolerance, and X-Event-Id names the event.
+// tolerance, and X-Event-Id names the event. The plugin also puts the id in
+// the signed body as "id"; when present it must equal X-Event-Id.
 
 package verifier
 
@@ -14,6 +15,7 @@ type WordPress struct {
 
 var wordpressLocator = Locator{
 	IDHeader:    "X-Event-Id",
+	IDField:     "id",
 	TypeField:   "event",
 	ContentType: "application/json",
 	Audit:       []string{"X-Event-Id", "X-Wp-Timestamp"},

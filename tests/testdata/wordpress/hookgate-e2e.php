@@ -32,3 +32,23 @@ add_action(
 	10,
 	2
 );
+
+// Runs the outbox retry WP-Cron would run, so the test need not wait for
+// the schedule; the backoff itself is passed by moving next_attempt_at.
+add_action(
+	'rest_api_init',
+	function () {
+		register_rest_route(
+			'hookgate-e2e/v1',
+			'/send-due',
+			array(
+				'methods'             => 'POST',
+				'callback'            => function () {
+					do_action( Hookgate_Sender::RETRY_HOOK );
+					return array( 'ran' => Hookgate_Sender::RETRY_HOOK );
+				},
+				'permission_callback' => '__return_true',
+			)
+		);
+	}
+);
