@@ -33,5 +33,6 @@ fi
 for f in $(find wordpress -name '*.php') tests/testdata/wordpress/*.php; do
 	php -l "$f" >/dev/null || { php -l "$f"; exit 1; }
 done
+php wordpress/tests/signature-test.php
 
 go test -count=1 -tags wordpress -run '^TestWordPress$' -timeout 15m ./tests/ "$@"
