@@ -166,6 +166,58 @@ func TestWordPress(t *testing.T) {
 		w.awaitEffects(t, stored["id"].(string), 1)
 	})
 
+	t.Run("a burst of events arrives once each", func(t *testing.T) {
+		const n, senders = 300, 8
+		// Baseline: the same number of deliveries straight to the plugin,
+		// from as many senders as the relay has workers.
+		start := time.Now()
+		var wg sync.WaitGroup
+		failures := make(chan string, n)
+		for s := range senders {
+			wg.Go(func() {
+				for i := s; i < n; i += senders {
+					id := fmt.Sprintf("stripe:default:evt_direct_burst_%03d", i)
+					body := envelopeBody(id, "invoice.paid")
+					req, _ := http.NewRequest(http.MethodPost, w.caddy.Base+"/wp-json/hookgate/v1/events", strings.NewReader(body))
+					req.Header = relaySigned(body, id, time.Now())
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						failures <- err.Error()
+						continue
+					}
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						failures <- resp.Status
+					}
+				}
+			})
+		}
+		wg.Wait()
+		direct := time.Since(start)
+		close(failures)
+		for f := range failures {
+			t.Fatalf("a direct delivery failed: %s", f)
+		}
+
+		start = time.Now()
+		for i := range n {
+			body := stripeEvent(fmt.Sprintf("evt_burst_%03d", i))
+			w.ingest(t, "/hooks/stripe", stripeSigned(body, time.Now()), body, 202)
+		}
+		want := fmt.Sprintf("%d\t%d", n, n)
+		waitFor(t, 120*time.Second, "every burst event in WordPress", func() bool {
+			return w.db.query(t, "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM wp_hookgate_e2e_effects WHERE event_id LIKE 'evt\\_burst\\_%'") == want
+		})
+		relayed := time.Since(start)
+		w.assertEffectsStay(t, "evt_burst_000", 1)
+		if got := w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_e2e_effects WHERE event_id LIKE 'evt\\_burst\\_%'"); got != strconv.Itoa(n) {
+			t.Fatalf("%s effects for %d burst events", got, n)
+		}
+		// A figure, not an assertion: bench/wordpress.sh records it.
+		t.Logf("FIGURE direct-to-plugin %.0f deliveries/s; ingest+relay+plugin %.0f events/s; ratio %.2fx (%d events, %d senders)",
+			float64(n)/direct.Seconds(), float64(n)/relayed.Seconds(), direct.Seconds()/relayed.Seconds(), n, senders)
+	})
+
 	t.Run("a WordPress event the gateway could not take waits in the outbox for the retry", func(t *testing.T) {
 		w.redis.Stop() // Caddy answers 503: the event is not stored
 		status, body := w.form(t, w.admin, "/wp-comments-post.php", url.Values{
