@@ -105,7 +105,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("webhook %s: %w", h.source, err)
 	}
 	h.locator = h.verifier.Locate()
-	h.fields = []string{h.locator.IDField, h.locator.TypeField}
+	idField := h.locator.IDField
+	if h.locator.IDHeader != "" {
+		idField = h.locator.BodyIDField
+	}
+	h.fields = []string{idField, h.locator.TypeField}
 
 	if h.MaxSize == 0 {
 		h.MaxSize = DefaultMaxSize
@@ -223,8 +227,8 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, string, int
 		// The header is not signed. Where the signed body names the event
 		// too, they must agree, or a captured body could be replayed
 		// under a fresh id and pass the dedupe.
-		if loc.IDField != "" && found[0] != "" && found[0] != id {
-			return event.Stored{}, "", http.StatusBadRequest, loc.IDHeader + ` header differs from the body's "` + loc.IDField + `" field`
+		if loc.BodyIDField != "" && found[0] != "" && found[0] != id {
+			return event.Stored{}, "", http.StatusBadRequest, loc.IDHeader + ` header differs from the body's "` + loc.BodyIDField + `" field`
 		}
 	case loc.IDField != "":
 		if id == "" {

@@ -32,6 +32,8 @@ fi
 
 for f in $(find wordpress -name '*.php') tests/testdata/wordpress/*.php; do
 	php -l "$f" >/dev/null || { php -l "$f"; exit 1; }
+	# Text before the tag is sent as output and breaks every header after.
+	[ "$(head -c 5 "$f")" = '<?php' ] || { echo "$f: does not start with <?php" >&2; exit 1; }
 done
 php wordpress/tests/signature-test.php
 

@@ -140,6 +140,7 @@ define( 'WP_DEBUG_LOG', '%s' );
 define( 'WP_DEBUG_DISPLAY', false );
 define( 'WP_HTTP_BLOCK_EXTERNAL', true );
 define( 'AUTOMATIC_UPDATER_DISABLED', true );
+define( 'DISABLE_WP_CRON', true ); // the test runs the outbox retry itself
 define( 'HOOKGATE_SECRET', '%s' );
 define( 'HOOKGATE_SEND_SECRET', '%s' );
 define( 'HOOKGATE_GATEWAY_URL', '%s/hooks/wordpress' );
@@ -295,7 +296,7 @@ func (m *mariadb) query(t *testing.T, sql string) string {
 	if err != nil {
 		t.Fatalf("mysql %q: %v\n%s", sql, err, out)
 	}
-	return strings.TrimSpace(string(out))
+	return strings.TrimRight(string(out), "\n")
 }
 
 // phpFPM is a php-fpm master of the test's own on a unix socket; Stop and

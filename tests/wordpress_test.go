@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -58,25 +59,34 @@ func TestWordPress(t *testing.T) {
 
 	t.Run("a delivery repeated five times at once runs its handlers once", func(t *testing.T) {
 		body := envelopeBody("stripe:default:evt_direct_5", "invoice.paid")
-		statuses := make([]int, 5)
+		replies := make([]string, 5)
 		var wg sync.WaitGroup
-		for i := range statuses {
+		for i := range replies {
 			wg.Go(func() {
 				req, _ := http.NewRequest(http.MethodPost, w.caddy.Base+"/wp-json/hookgate/v1/events", strings.NewReader(body))
 				req.Header = relaySigned(body, "stripe:default:evt_direct_5", time.Now())
 				if resp, err := http.DefaultClient.Do(req); err == nil {
+					b, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
-					statuses[i] = resp.StatusCode
+					replies[i] = fmt.Sprintf("%d %s", resp.StatusCode, b)
 				}
 			})
 		}
 		wg.Wait()
-		for _, s := range statuses {
+		processed := 0
+		for _, r := range replies {
 			// 503 is "another delivery of this event is in progress": the
 			// relay retries it and then gets the 200 duplicate.
-			if s != 200 && s != 503 {
-				t.Fatalf("concurrent deliveries answered %v, want 200s (and 503 while one runs)", statuses)
+			switch {
+			case strings.HasPrefix(r, `200 {"status":"processed"`):
+				processed++
+			case strings.HasPrefix(r, `200 {"status":"duplicate"`), strings.HasPrefix(r, "503 "):
+			default:
+				t.Fatalf("concurrent deliveries answered %q", replies)
 			}
+		}
+		if processed != 1 {
+			t.Fatalf("%d of 5 concurrent deliveries were processed, want 1: %q", processed, replies)
 		}
 		w.awaitEffects(t, "stripe:default:evt_direct_5", 1)
 		status, reply := w.deliver(t, "events", body, relaySigned(body, "stripe:default:evt_direct_5", time.Now()))
@@ -90,10 +100,14 @@ func TestWordPress(t *testing.T) {
 		body := strings.Replace(stripeEvent("evt_wp_fail_once"), "invoice.paid", "test.fail_once", 1)
 		w.ingest(t, "/hooks/stripe", stripeSigned(body, time.Now()), body, 202)
 		w.awaitEffects(t, "evt_wp_fail_once", 1)
-		row := w.db.query(t, "SELECT status, attempts FROM wp_hookgate_inbox WHERE idempotency_key = 'stripe:default:evt_wp_fail_once'")
-		if row != "done\t2" {
-			t.Fatalf("inbox row is %q, want done after 2 attempts", row)
-		}
+		w.awaitInbox(t, "stripe:default:evt_wp_fail_once", "done\t2")
+	})
+
+	t.Run("a handler that exits mid-request is retried, not left in progress", func(t *testing.T) {
+		body := strings.Replace(stripeEvent("evt_wp_exit_once"), "invoice.paid", "test.exit_once", 1)
+		w.ingest(t, "/hooks/stripe", stripeSigned(body, time.Now()), body, 202)
+		w.awaitEffects(t, "evt_wp_exit_once", 1)
+		w.awaitInbox(t, "stripe:default:evt_wp_exit_once", "done\t2")
 	})
 
 	t.Run("events sent while php-fpm is down arrive once it is back", func(t *testing.T) {
@@ -127,10 +141,44 @@ func TestWordPress(t *testing.T) {
 		if route := w.db.query(t, "SELECT route FROM wp_hookgate_e2e_effects WHERE event_id = 'evt_wp_customer'"); route != "user-sync" {
 			t.Fatalf("the customer event came in on route %q, want user-sync", route)
 		}
-		user := w.db.query(t, `SELECT u.user_email, m.meta_value FROM wp_users u JOIN wp_usermeta m
-			ON m.user_id = u.ID AND m.meta_key = 'hookgate_external_id' WHERE u.user_email = 'ada@example.com'`)
-		if user != "ada@example.com\tstripe:cus_e2e" {
-			t.Fatalf("user-sync made %q, want ada@example.com with external id stripe:cus_e2e", user)
+		w.awaitInbox(t, "stripe:default:evt_wp_customer", "done\t1")
+		if user := w.linkedUser(t, "ada@example.com"); user != "stripe:cus_e2e\tsubscriber" {
+			t.Fatalf("user-sync made %q, want ada@example.com linked to stripe:cus_e2e as a subscriber", user)
+		}
+	})
+
+	t.Run("user-sync cannot be steered into someone else's account", func(t *testing.T) {
+		sync := func(n int, customer, email string) {
+			t.Helper()
+			id := fmt.Sprintf("stripe:default:evt_sync_%d", n)
+			body := fmt.Sprintf(`{"id":%q,"source":"stripe","tenant":"default","type":"customer.updated",`+
+				`"occurred_at":"2026-12-01T00:00:%02dZ","received_at":"2026-12-01T00:00:%02dZ","actor":{"id":%q,"email":%q},`+
+				`"data":{"object":"customer","id":%q,"email":%q}}`, id, n, n, customer, email, customer, email)
+			if status, reply := w.deliver(t, "user-sync", body, relaySigned(body, id, time.Now())); status != 200 {
+				t.Fatalf("user-sync delivery %d: %d %s", n, status, reply)
+			}
+		}
+		sync(1, "cus_victim", "victim@example.com")
+		if got := w.linkedUser(t, "victim@example.com"); got != "stripe:cus_victim\tsubscriber" {
+			t.Fatalf("the first customer made %q", got)
+		}
+		sync(2, "cus_attacker", "victim@example.com") // another customer with the victim's email
+		if got := w.linkedUser(t, "victim@example.com"); got != "stripe:cus_victim\tsubscriber" {
+			t.Fatalf("a second customer with the same email re-linked the account: %q", got)
+		}
+		sync(3, "cus_victim", "victim.new@example.com") // the account's own customer, never claimed
+		if got := w.linkedUser(t, "victim.new@example.com"); got != "stripe:cus_victim\tsubscriber" {
+			t.Fatalf("an unclaimed account did not follow its customer's new email: %q", got)
+		}
+		w.db.query(t, `INSERT INTO wp_usermeta (user_id, meta_key, meta_value)
+			SELECT ID, 'hookgate_claimed', '1' FROM wp_users WHERE user_email = 'victim.new@example.com'`)
+		sync(4, "cus_victim", "attacker@example.com") // once claimed, the email stays
+		if got := w.linkedUser(t, "victim.new@example.com"); got != "stripe:cus_victim\tsubscriber" {
+			t.Fatalf("a claimed account's email followed the source: %q", got)
+		}
+		sync(5, "cus_admin", "admin@example.com") // the administrator's email
+		if got := w.linkedUser(t, "admin@example.com"); got != "\tadministrator" {
+			t.Fatalf("a customer with the administrator's email linked the account: %q", got)
 		}
 	})
 
@@ -233,8 +281,8 @@ func TestWordPress(t *testing.T) {
 		// The backoff has passed, as far as the row knows; then the
 		// outbox retry WP-Cron runs.
 		w.db.query(t, "UPDATE wp_hookgate_outbox SET next_attempt_at = UTC_TIMESTAMP() - INTERVAL 1 SECOND")
-		if status, _ := w.form(t, http.DefaultClient, "/wp-json/hookgate-e2e/v1/send-due", nil); status != 200 {
-			t.Fatalf("running the outbox retry: %d", status)
+		if status, reply := w.form(t, http.DefaultClient, "/wp-json/hookgate-e2e/v1/send-due", nil); status != 200 || !strings.Contains(reply, `"scheduled":true`) {
+			t.Fatalf("running the outbox retry: %d %s, want it run and scheduled in WP-Cron", status, reply)
 		}
 		rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
 		defer rdb.Close()
@@ -269,6 +317,7 @@ func TestWordPress(t *testing.T) {
 			{"a body changed after signing is 401", "events", good + " ", relaySigned(good, id, time.Now()), 401},
 			{"an Idempotency-Key other than webhook-id is 400", "events", good, withHeader(relaySigned(good, id, time.Now()), "Idempotency-Key", "other"), 400},
 			{"a signed body that is not a JSON object is 400", "events", `["x"]`, relaySigned(`["x"]`, id, time.Now()), 400},
+			{"a route with no handler is 404", "order-event", good, relaySigned(good, id, time.Now()), 404},
 			{"an envelope without a type is 400", "events", `{"id":"x","source":"stripe","received_at":"2026-01-01T00:00:00Z","data":{}}`,
 				relaySigned(`{"id":"x","source":"stripe","received_at":"2026-01-01T00:00:00Z","data":{}}`, id, time.Now()), 400},
 		} {
@@ -284,6 +333,20 @@ func TestWordPress(t *testing.T) {
 		}
 		if n := w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_e2e_effects WHERE event_id = 'x' OR event_id = '"+id+"'"); n != "0" {
 			t.Fatalf("refused deliveries had %s effects", n)
+		}
+	})
+
+	t.Run("a delivery replayed to another route is a duplicate", func(t *testing.T) {
+		const id = "stripe:default:evt_two_routes"
+		body := envelopeBody(id, "customer.updated")
+		if status, reply := w.deliver(t, "events", body, relaySigned(body, id, time.Now())); status != 200 || !strings.Contains(reply, `"processed"`) {
+			t.Fatalf("first delivery: %d %s", status, reply)
+		}
+		if status, reply := w.deliver(t, "user-sync", body, relaySigned(body, id, time.Now())); status != 200 || !strings.Contains(reply, `"duplicate"`) {
+			t.Fatalf("the same delivery to user-sync: %d %s, want 200 duplicate", status, reply)
+		}
+		if n := w.effects(t, id); n != 1 {
+			t.Fatalf("%d effects, want 1", n)
 		}
 	})
 
@@ -360,13 +423,57 @@ func (w *wordpressSite) assertEffectsStay(t *testing.T, id string, want int) {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
 	defer rdb.Close()
-	waitFor(t, 30*time.Second, "the relay to have nothing pending", func() bool {
-		p, err := rdb.XPending(context.Background(), "hookgate:{events}", "wordpress").Result()
-		return err == nil && p.Count == 0
+	ctx := context.Background()
+	waitFor(t, 30*time.Second, "the relay to have read everything and have nothing pending or scheduled", func() bool {
+		p, err := rdb.XPending(ctx, "hookgate:{events}", "wordpress").Result()
+		if err != nil || p.Count != 0 {
+			return false
+		}
+		if n, err := rdb.ZCard(ctx, "hookgate:{events}:retry:wordpress").Result(); err != nil || n != 0 {
+			return false
+		}
+		groups, err := rdb.XInfoGroups(ctx, "hookgate:{events}").Result()
+		for _, g := range groups {
+			if g.Name == "wordpress" {
+				return err == nil && g.Lag == 0
+			}
+		}
+		return false
 	})
 	if got := w.effects(t, id); got != want {
 		t.Fatalf("%s ran %d times in WordPress, want %d", id, got, want)
 	}
+}
+
+// awaitInbox waits until the plugin's inbox row for key reads want
+// ("<status>\t<attempts>"): the recorder's effect lands inside the
+// handlers, a moment before the row is marked done.
+func (w *wordpressSite) awaitInbox(t *testing.T, key, want string) {
+	t.Helper()
+	var got string
+	waitFor(t, 30*time.Second, fmt.Sprintf("the inbox row of %s to read %q", key, want), func() bool {
+		got = w.db.query(t, "SELECT status, attempts FROM wp_hookgate_inbox WHERE idempotency_key = '"+strings.ReplaceAll(key, "'", "''")+"'")
+		return got == want || strings.HasPrefix(got, "done")
+	})
+	if got != want {
+		t.Fatalf("the inbox row of %s reads %q, want %q", key, got, want)
+	}
+}
+
+// linkedUser is "<external id>\t<role>" of the user with email, "" when
+// none: what user-sync linked it to.
+func (w *wordpressSite) linkedUser(t *testing.T, email string) string {
+	t.Helper()
+	row := w.db.query(t, `SELECT COALESCE(x.meta_value, ''), c.meta_value FROM wp_users u
+		LEFT JOIN wp_usermeta x ON x.user_id = u.ID AND x.meta_key = 'hookgate_external_id'
+		JOIN wp_usermeta c ON c.user_id = u.ID AND c.meta_key = 'wp_capabilities'
+		WHERE u.user_email = '`+strings.ReplaceAll(email, "'", "''")+`'`)
+	external, caps, _ := strings.Cut(row, "\t")
+	var roles []string
+	for _, m := range regexp.MustCompile(`s:\d+:"([a-z_]+)";b:1`).FindAllStringSubmatch(caps, -1) {
+		roles = append(roles, m[1])
+	}
+	return external + "\t" + strings.Join(roles, ",")
 }
 
 // envelopeBody is a canonical envelope as the relay sends it.

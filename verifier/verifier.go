@@ -39,7 +39,7 @@ type Verifier interface {
 // wins over a body field; with neither, ingest uses a hash of the body as id.
 type Locator struct {
 	IDHeader    string // header carrying the provider's event id
-	IDField     string // top-level JSON field carrying the event id; with IDHeader, it must match the header when present
+	IDField     string // top-level JSON field carrying the event id, read when IDHeader is empty
 	TypeHeader  string // header carrying the event type
 	TypeField   string // top-level JSON field carrying the event type
 	ContentType string // media type the provider always sends; "" accepts any
@@ -47,7 +47,11 @@ type Locator struct {
 	// timestamp bounds a replay (GitHub): a captured body resent under
 	// fresh ids must still be a duplicate, so the body hash is the key.
 	DedupeOnBody bool
-	Audit        []string // headers stored with the event for audit and normalization
+	// BodyIDField names a signed body field that, when present, must equal
+	// the unsigned IDHeader (WordPress): a captured body replayed under a
+	// fresh id header is refused instead of passing the dedupe.
+	BodyIDField string
+	Audit       []string // headers stored with the event for audit and normalization
 }
 
 // Config is what every scheme is built from.

@@ -15,7 +15,7 @@ type WordPress struct {
 
 var wordpressLocator = Locator{
 	IDHeader:    "X-Event-Id",
-	IDField:     "id",
+	BodyIDField: "id",
 	TypeField:   "event",
 	ContentType: "application/json",
 	Audit:       []string{"X-Event-Id", "X-Wp-Timestamp"},

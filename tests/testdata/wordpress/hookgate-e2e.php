@@ -18,6 +18,12 @@ add_action(
 			update_option( 'hookgate_e2e_failed_' . md5( $event['id'] ), 1 );
 			throw new RuntimeException( 'failing once on purpose' );
 		}
+		// test.exit_once ends the request inside the handler on its first
+		// delivery, as a fatal error or a stray exit would.
+		if ( 'test.exit_once' === $event['type'] && ! get_option( 'hookgate_e2e_exited_' . md5( $event['id'] ) ) ) {
+			update_option( 'hookgate_e2e_exited_' . md5( $event['id'] ), 1 );
+			exit;
+		}
 		$wpdb->insert(
 			$wpdb->prefix . 'hookgate_e2e_effects',
 			array(
@@ -45,7 +51,10 @@ add_action(
 				'methods'             => 'POST',
 				'callback'            => function () {
 					do_action( Hookgate_Sender::RETRY_HOOK );
-					return array( 'ran' => Hookgate_Sender::RETRY_HOOK );
+					return array(
+						'ran'       => Hookgate_Sender::RETRY_HOOK,
+						'scheduled' => false !== wp_next_scheduled( Hookgate_Sender::RETRY_HOOK ),
+					);
 				},
 				'permission_callback' => '__return_true',
 			)

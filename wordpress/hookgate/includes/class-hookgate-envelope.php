@@ -22,7 +22,7 @@ final class Hookgate_Envelope {
 	 * @return array|WP_Error The envelope, or a 400 naming the first problem.
 	 */
 	public static function decode( $body ) {
-		$event = json_decode( $body, true, 64 );
+		$event = json_decode( $body, true, 512 );
 		if ( ! is_array( $event ) || array_is_list( $event ) ) {
 			return self::invalid( 'body is not a JSON object' );
 		}

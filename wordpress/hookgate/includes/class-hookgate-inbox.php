@@ -1,8 +1,10 @@
 <?php
 /**
- * The dedupe store: one row per (route, idempotency key), claimed before
- * the handlers run and marked done after, so an at-least-once relay runs
- * each event's handlers once.
+ * The dedupe store: one row per idempotency key, claimed before the
+ * handlers run and marked done after, so an at-least-once relay runs each
+ * event's handlers once. The key alone, not the route, names the event:
+ * the route is not signed, and a delivery replayed to another route must
+ * not run the handlers again.
  *
  * @package Hookgate
  */
@@ -21,10 +23,12 @@ final class Hookgate_Inbox {
 	const TTL = 259200;
 
 	/**
-	 * A row still "processing" after this many seconds was abandoned (a
-	 * fatal error, a killed PHP worker) and may be taken over by a retry.
+	 * A row still "processing" after this many seconds was abandoned (a PHP
+	 * worker killed mid-request; a fatal error or an exit is caught by the
+	 * receiver's shutdown guard) and may be taken over by a retry. Kept
+	 * short so the relay's retries outlast it.
 	 */
-	const STALE_AFTER = 300;
+	const STALE_AFTER = 120;
 
 	/**
 	 * Claims a delivery for processing.
@@ -32,21 +36,25 @@ final class Hookgate_Inbox {
 	 * @param string $key   The delivery's idempotency key.
 	 * @param string $route The route it came in on ("events", "user-sync"…).
 	 * @param array  $event The decoded envelope.
-	 * @return array|WP_Error array( 'claim' => 'new'|'duplicate'|'busy', 'id' => row id ),
+	 * @return array|WP_Error array( 'claim' => 'new'|'duplicate'|'busy', 'id' => row id,
+	 *                        'retry_after' => seconds until a busy row may be taken over ),
 	 *                        or a 503 when the database failed.
 	 */
 	public static function claim( $key, $route, array $event ) {
 		global $wpdb;
 		$table = Hookgate_Schema::inbox_table();
-		$hash  = hash( 'sha256', $route . "\n" . $key );
+		$hash  = hash( 'sha256', $key );
+		$token = bin2hex( random_bytes( 16 ) );
 		$now   = gmdate( 'Y-m-d H:i:s' );
-		// ON DUPLICATE KEY rather than INSERT IGNORE: IGNORE would also
-		// hide real errors behind a "duplicate".
+		// ON DUPLICATE KEY rather than INSERT IGNORE, which would also hide
+		// real errors; whose insert made the row is read back from the
+		// token, not from affected rows, which CLIENT_FOUND_ROWS changes.
 		$inserted = $wpdb->query(
 			$wpdb->prepare(
 				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name.
-				"INSERT INTO {$table} (dedupe_hash, idempotency_key, route, source, event_type, status, attempts, received_at, updated_at) VALUES (%s, %s, %s, %s, %s, 'processing', 1, %s, %s) ON DUPLICATE KEY UPDATE id = id",
+				"INSERT INTO {$table} (dedupe_hash, claim_token, idempotency_key, route, source, event_type, status, attempts, received_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, 'processing', 1, %s, %s) ON DUPLICATE KEY UPDATE id = id",
 				$hash,
+				$token,
 				substr( $key, 0, 255 ),
 				$route,
 				substr( $event['source'], 0, 64 ),
@@ -58,32 +66,33 @@ final class Hookgate_Inbox {
 		if ( false === $inserted ) {
 			return self::unavailable();
 		}
-		if ( 1 === $inserted ) {
-			return array(
-				'claim' => 'new',
-				'id'    => (int) $wpdb->insert_id,
-			);
-		}
 		$row = $wpdb->get_row(
 			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name.
-			$wpdb->prepare( "SELECT id, status, updated_at FROM {$table} WHERE dedupe_hash = %s", $hash )
+			$wpdb->prepare( "SELECT id, claim_token, status, updated_at FROM {$table} WHERE dedupe_hash = %s", $hash )
 		);
 		if ( null === $row ) {
 			return self::unavailable();
 		}
 		$claim = array(
-			'claim' => 'busy',
-			'id'    => (int) $row->id,
+			'claim'       => hash_equals( $row->claim_token, $token ) ? 'new' : 'busy',
+			'id'          => (int) $row->id,
+			'retry_after' => 0,
 		);
+		if ( 'new' === $claim['claim'] ) {
+			return $claim;
+		}
+		$stale_at = strtotime( $row->updated_at . ' UTC' ) + self::STALE_AFTER;
 		if ( 'done' === $row->status ) {
 			$claim['claim'] = 'duplicate';
-		} elseif ( 'failed' === $row->status || strtotime( $row->updated_at . ' UTC' ) < time() - self::STALE_AFTER ) {
+		} elseif ( 'failed' === $row->status || $stale_at < time() ) {
 			// The conditional update is the lock: of two retries racing
 			// for a failed row, one changes it and the other sees "busy".
 			$taken = $wpdb->query(
 				$wpdb->prepare(
 					// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name.
-					"UPDATE {$table} SET status = 'processing', attempts = attempts + 1, updated_at = %s WHERE id = %d AND status = %s AND updated_at = %s",
+					"UPDATE {$table} SET status = 'processing', claim_token = %s, route = %s, attempts = attempts + 1, updated_at = %s WHERE id = %d AND status = %s AND updated_at = %s",
+					$token,
+					$route,
 					$now,
 					$row->id,
 					$row->status,
@@ -95,7 +104,11 @@ final class Hookgate_Inbox {
 			}
 			if ( 1 === $taken ) {
 				$claim['claim'] = 'new';
+			} else {
+				$claim['retry_after'] = 5;
 			}
+		} else {
+			$claim['retry_after'] = max( 5, $stale_at - time() + 1 );
 		}
 		return $claim;
 	}

@@ -121,6 +121,30 @@ final class Hookgate_Outbox {
 	}
 
 	/**
+	 * Takes a due row for one send: moves its next attempt a minute ahead
+	 * if it is still due, so a concurrent sender skips it. A crash
+	 * mid-send leaves the row due again a minute later.
+	 *
+	 * @param int $id The row id.
+	 * @return bool Whether this request may send the row.
+	 */
+	public static function lease( $id ) {
+		global $wpdb;
+		$table = Hookgate_Schema::outbox_table();
+		$now   = self::now();
+		$taken = $wpdb->query(
+			$wpdb->prepare(
+				"UPDATE {$table} SET next_attempt_at = %s WHERE id = %d AND status = %s AND next_attempt_at <= %s",
+				gmdate( 'Y-m-d H:i:s', time() + MINUTE_IN_SECONDS ),
+				absint( $id ),
+				'pending',
+				$now
+			)
+		);
+		return 1 === $taken;
+	}
+
+	/**
 	 * The gateway has the event: the row is done.
 	 *
 	 * @param int $id The row id.

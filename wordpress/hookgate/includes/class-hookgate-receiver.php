@@ -21,9 +21,17 @@ final class Hookgate_Receiver {
 	const REST_NAMESPACE = 'hookgate/v1';
 
 	/**
+	 * The inbox row whose handlers are running, 0 when none.
+	 *
+	 * @var int
+	 */
+	private static $open_claim = 0;
+
+	/**
 	 * Registers the delivery routes.
 	 */
 	public static function register_routes() {
+		register_shutdown_function( array( __CLASS__, 'abandoned' ) );
 		register_rest_route(
 			self::REST_NAMESPACE,
 			'/(?P<route>[a-z0-9][a-z0-9-]{0,63})',
@@ -73,10 +81,14 @@ final class Hookgate_Receiver {
 			return self::error( $event );
 		}
 		$route = (string) $request->get_param( 'route' );
+		// A route with no handler (a typo in a relay `route` line, a
+		// handler switched off or deactivated) is not a 2xx: the relay
+		// dead-letters the event, to be replayed once it is fixed.
 		if ( 'user-sync' === $route && ! Hookgate_Settings::user_sync_enabled() ) {
-			// Not a 2xx: the relay dead-letters the event, to be replayed
-			// once the handler is switched on, instead of losing it.
 			return self::reply( 404, array( 'error' => 'the user-sync handler is not enabled on this site' ) );
+		}
+		if ( 'events' !== $route && ! has_action( "hookgate_route_{$route}" ) ) {
+			return self::reply( 404, array( 'error' => "no handler for the route \"{$route}\" (hook hookgate_route_{$route})" ) );
 		}
 
 		$claim = Hookgate_Inbox::claim( $id, $route, $event );
@@ -93,9 +105,10 @@ final class Hookgate_Receiver {
 			);
 		}
 		if ( 'busy' === $claim['claim'] ) {
-			return self::reply( 503, array( 'error' => 'another delivery of this event is being processed' ), 10 );
+			return self::reply( 503, array( 'error' => 'another delivery of this event is being processed' ), $claim['retry_after'] );
 		}
 
+		self::$open_claim = $claim['id'];
 		try {
 			/**
 			 * Fires for every relayed event, once per idempotency key.
@@ -107,6 +120,7 @@ final class Hookgate_Receiver {
 			do_action( Hookgate_Envelope::action_name( $event ), $event, $route );
 			do_action( "hookgate_route_{$route}", $event );
 		} catch ( Throwable $e ) {
+			self::$open_claim = 0;
 			// The message may hold details of the site; it goes to the
 			// settings page and the PHP log, the relay gets only the class.
 			Hookgate_Inbox::fail( $claim['id'], get_class( $e ) . ': ' . $e->getMessage() );
@@ -114,6 +128,7 @@ final class Hookgate_Receiver {
 			error_log( sprintf( 'hookgate: handler failed for event %s: %s: %s', $id, get_class( $e ), $e->getMessage() ) );
 			return self::reply( 500, array( 'error' => 'an event handler failed (' . get_class( $e ) . '); the relay will retry' ) );
 		}
+		self::$open_claim = 0;
 		if ( ! Hookgate_Inbox::finish( $claim['id'] ) ) {
 			// The handlers ran but the key is not recorded as done: a retry
 			// re-runs them once the row goes stale. Saying so beats a 200.
@@ -126,6 +141,24 @@ final class Hookgate_Receiver {
 				'id'     => $id,
 			)
 		);
+	}
+
+	/**
+	 * The shutdown guard: a handler that ended the request (a fatal error,
+	 * exit, wp_die) never returned, so its row would stay "processing" and
+	 * every retry would be told "busy". Marks it failed, so the relay's
+	 * next attempt runs the handlers again, and makes the answer a 500
+	 * when nothing was sent yet.
+	 */
+	public static function abandoned() {
+		if ( 0 === self::$open_claim ) {
+			return;
+		}
+		Hookgate_Inbox::fail( self::$open_claim, 'the request ended inside a handler (fatal error or exit)' );
+		self::$open_claim = 0;
+		if ( ! headers_sent() ) {
+			status_header( 500 );
+		}
 	}
 
 	/**

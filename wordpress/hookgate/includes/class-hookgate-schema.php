@@ -14,7 +14,7 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Hookgate_Schema {
 
-	const DB_VERSION        = '1';
+	const DB_VERSION        = '2';
 	const DB_VERSION_OPTION = 'hookgate_db_version';
 	const PRUNE_HOOK        = 'hookgate_prune';
 
@@ -68,7 +68,8 @@ final class Hookgate_Schema {
 
 	/**
 	 * Creates or alters both tables with dbDelta. The unique dedupe_hash is
-	 * what makes a repeated delivery a no-op even when two arrive at once.
+	 * what makes a repeated delivery a no-op even when two arrive at once;
+	 * claim_token tells the request whose insert made the row.
 	 */
 	public static function install() {
 		global $wpdb;
@@ -80,6 +81,7 @@ final class Hookgate_Schema {
 			"CREATE TABLE {$inbox} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   dedupe_hash char(64) NOT NULL,
+  claim_token char(32) NOT NULL DEFAULT '',
   idempotency_key varchar(255) NOT NULL,
   route varchar(64) NOT NULL,
   source varchar(64) NOT NULL DEFAULT '',

@@ -242,6 +242,11 @@ final class Hookgate_Sender {
 		if ( empty( $row->id ) || '' === $url || '' === $secret ) {
 			return false;
 		}
+		// Whoever leases the row sends it: the inline send and a WP-Cron
+		// run may both see it due.
+		if ( ! Hookgate_Outbox::lease( $row->id ) ) {
+			return false;
+		}
 		$body      = (string) $row->payload;
 		$timestamp = (string) time();
 		$response  = wp_remote_post(
@@ -264,12 +269,30 @@ final class Hookgate_Sender {
 			return false;
 		}
 		$code = (int) wp_remote_retrieve_response_code( $response );
-		if ( $code >= 200 && $code < 300 ) {
+		if ( self::taken( $code, wp_remote_retrieve_body( $response ), (string) $row->event_id ) ) {
 			Hookgate_Outbox::sent( $row->id );
 			return true;
 		}
 		Hookgate_Outbox::failed( $row->id, $code, self::redact( self::http_error( $code, $response ), $url, $secret ) );
 		return false;
+	}
+
+	/**
+	 * Whether the gateway's answer says it stored the event: 202 accepted
+	 * or 200 duplicate, naming this event. Any other 2xx (a URL that falls
+	 * through to a web page, a proxy's catch-all) keeps the row.
+	 *
+	 * @param int    $code     The HTTP status.
+	 * @param string $body     The answer's body.
+	 * @param string $event_id The event id sent as X-Event-Id.
+	 * @return bool
+	 */
+	private static function taken( $code, $body, $event_id ) {
+		$reply = json_decode( (string) $body, true );
+		if ( ! is_array( $reply ) || ! isset( $reply['status'], $reply['id'] ) || $reply['id'] !== $event_id ) {
+			return false;
+		}
+		return ( 202 === $code && 'accepted' === $reply['status'] ) || ( 200 === $code && 'duplicate' === $reply['status'] );
 	}
 
 	/**

@@ -19,6 +19,7 @@ final class Hookgate_User_Sync {
 	const META_SOURCE      = 'hookgate_source';
 	const META_OCCURRED_AT = 'hookgate_last_occurred_at';
 	const META_CREATED     = 'hookgate_created';
+	const META_CLAIMED     = 'hookgate_claimed';
 
 	/**
 	 * Copied payload fields per event at most, so one large object cannot
@@ -32,6 +33,33 @@ final class Hookgate_User_Sync {
 	public static function init() {
 		if ( Hookgate_Settings::user_sync_enabled() ) {
 			add_action( 'hookgate_route_user-sync', array( __CLASS__, 'handle' ) );
+		}
+		// Once a person has logged in or reset the password, the account is
+		// theirs: its email no longer follows the source.
+		add_action( 'wp_login', array( __CLASS__, 'claimed_by_login' ), 10, 2 );
+		add_action( 'after_password_reset', array( __CLASS__, 'claimed' ) );
+	}
+
+	/**
+	 * Marks a synced account claimed at its first login.
+	 *
+	 * @param string  $login The user's login.
+	 * @param WP_User $user  The user.
+	 */
+	public static function claimed_by_login( $login, $user ) {
+		if ( $user instanceof WP_User ) {
+			self::claimed( $user );
+		}
+	}
+
+	/**
+	 * Marks a synced account claimed by its person.
+	 *
+	 * @param WP_User $user The user.
+	 */
+	public static function claimed( $user ) {
+		if ( $user instanceof WP_User && '' !== (string) get_user_meta( $user->ID, self::META_CREATED, true ) ) {
+			update_user_meta( $user->ID, self::META_CLAIMED, '1' );
 		}
 	}
 
@@ -60,7 +88,10 @@ final class Hookgate_User_Sync {
 		$user_id     = '' !== $external ? self::find_by_external_id( $external ) : 0;
 		$by_external = $user_id > 0;
 		if ( ! $by_external ) {
-			$user    = get_user_by( 'email', $email );
+			$user = get_user_by( 'email', $email );
+			if ( $user && ! self::linkable( $user, $external ) ) {
+				return;
+			}
 			$user_id = $user ? (int) $user->ID : 0;
 		}
 
@@ -78,7 +109,7 @@ final class Hookgate_User_Sync {
 			if ( isset( $event['action']['type'] ) && 'deleted' === $event['action']['type'] ) {
 				return;
 			}
-			$user_id = self::create_user( $email );
+			$user_id = self::create_user( $email, $external );
 		}
 
 		if ( '' !== $external ) {
@@ -127,7 +158,7 @@ final class Hookgate_User_Sync {
 		if ( 'stripe' === $source && ( ! isset( $object['object'] ) || 'customer' !== $object['object'] ) ) {
 			return array();
 		}
-		$reserved = array( 'external_id', 'last_event', 'source', 'last_occurred_at', 'created' );
+		$reserved = array( 'external_id', 'last_event', 'source', 'last_occurred_at', 'created', 'claimed' );
 		$fields   = array();
 		foreach ( $object as $key => $value ) {
 			if ( count( $fields ) >= self::MAX_FIELDS ) {
@@ -170,8 +201,27 @@ final class Hookgate_User_Sync {
 	}
 
 	/**
-	 * Follows an email change at the source, but only for users this
-	 * handler created and that hold no editing rights. The source's email
+	 * Whether a user found by email may be linked to an external id. The
+	 * source's email is not verified here, so a customer made with someone
+	 * else's address must not reach an account that matters: never one
+	 * with editing rights, never one already linked to another customer.
+	 *
+	 * @param WP_User $user     The user with the event's email.
+	 * @param string  $external "<source>:<actor id>", or '' when none.
+	 * @return bool
+	 */
+	private static function linkable( WP_User $user, $external ) {
+		$linked = (string) get_user_meta( $user->ID, self::META_EXTERNAL_ID, true );
+		if ( '' !== $linked && $linked !== $external ) {
+			return false;
+		}
+		return ! user_can( $user, 'edit_posts' ) && ! is_super_admin( $user->ID );
+	}
+
+	/**
+	 * Follows an email change at the source, but only for an account this
+	 * handler created for this very customer, that nobody has claimed by
+	 * logging in or resetting its password, and that holds no editing rights. The source's email
 	 * is not verified by this site: were any linked user's email to follow
 	 * it, whoever can set a customer's email at the source (a checkout form)
 	 * could link an existing account by its email, change it, and take the
@@ -186,7 +236,10 @@ final class Hookgate_User_Sync {
 		if ( ! $user || 0 === strcasecmp( $user->user_email, $email ) ) {
 			return;
 		}
-		$allowed = '1' === (string) get_user_meta( $user_id, self::META_CREATED, true )
+		$created_for = (string) get_user_meta( $user_id, self::META_CREATED, true );
+		$allowed     = '' !== $created_for
+			&& $created_for === (string) get_user_meta( $user_id, self::META_EXTERNAL_ID, true )
+			&& '1' !== (string) get_user_meta( $user_id, self::META_CLAIMED, true )
 			&& ! user_can( $user, 'edit_posts' ) && ! is_super_admin( $user_id );
 		/**
 		 * Filters whether a synced user's email may follow the source's.
@@ -215,19 +268,27 @@ final class Hookgate_User_Sync {
 	}
 
 	/**
-	 * Creates a user for the email with the site's default role.
+	 * Creates a user for the email with the site's default role (filter
+	 * hookgate_user_sync_role), or subscriber when that role could edit
+	 * posts: an event from outside must not make an author.
 	 *
-	 * @param string $email A valid email address.
+	 * @param string $email    A valid email address.
+	 * @param string $external "<source>:<actor id>" the user is made for, or ''.
 	 * @return int The new user's id.
 	 * @throws RuntimeException When WordPress refuses the user.
 	 */
-	private static function create_user( $email ) {
+	private static function create_user( $email, $external ) {
+		$role   = (string) apply_filters( 'hookgate_user_sync_role', (string) get_option( 'default_role' ) );
+		$object = get_role( $role );
+		if ( ! $object || $object->has_cap( 'edit_posts' ) ) {
+			$role = 'subscriber';
+		}
 		$user_id = wp_insert_user(
 			array(
 				'user_login' => self::unique_login( $email ),
 				'user_email' => $email,
 				'user_pass'  => wp_generate_password( 24, true, true ),
-				'role'       => (string) get_option( 'default_role' ),
+				'role'       => $role,
 			)
 		);
 		// A concurrent delivery may have created the same user first: the
@@ -235,7 +296,8 @@ final class Hookgate_User_Sync {
 		if ( is_wp_error( $user_id ) ) {
 			throw new RuntimeException( esc_html( $user_id->get_error_message() ) );
 		}
-		update_user_meta( $user_id, self::META_CREATED, '1' );
+		// Which customer the account was made for; '' leaves its email fixed.
+		update_user_meta( $user_id, self::META_CREATED, '' === $external ? '-' : $external );
 		return (int) $user_id;
 	}
 
