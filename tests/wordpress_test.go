@@ -350,6 +350,38 @@ func TestWordPress(t *testing.T) {
 		}
 	})
 
+	t.Run("the settings page lists received events and shows no secret", func(t *testing.T) {
+		status, page := w.get(t, w.admin, "/wp-admin/options-general.php?page=hookgate")
+		if status != 200 || !strings.Contains(page, "stripe:default:evt_two_routes") || !strings.Contains(page, "customer.updated") {
+			t.Fatalf("Settings → Hookgate (%d) does not list the received events:\n%s", status, tail([]byte(page), 3000))
+		}
+		for _, secret := range []string{relaySecret, wordpressSecret, relaySecret[len("whsec_"):]} {
+			if strings.Contains(page, secret) {
+				t.Fatal("Settings → Hookgate prints a secret")
+			}
+		}
+		visitor := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		req, _ := http.NewRequest(http.MethodGet, w.caddy.Base+"/wp-admin/options-general.php?page=hookgate", nil)
+		if status, h, _ := doWith(t, visitor, req); status != 302 || !strings.Contains(h.Get("Location"), "wp-login.php") {
+			t.Fatalf("a visitor who is not logged in got %d (Location %q), want a redirect to the login", status, h.Get("Location"))
+		}
+	})
+
+	t.Run("the prune forgets keys older than 72 hours and keeps the rest", func(t *testing.T) {
+		w.db.query(t, "UPDATE wp_hookgate_inbox SET received_at = UTC_TIMESTAMP() - INTERVAL 73 HOUR WHERE idempotency_key = 'stripe:default:evt_wp_stripe'")
+		before := w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_inbox")
+		if status, reply := w.form(t, http.DefaultClient, "/wp-json/hookgate-e2e/v1/prune", nil); status != 200 || !strings.Contains(reply, `"scheduled":true`) {
+			t.Fatalf("running the prune: %d %s, want it run and scheduled in WP-Cron", status, reply)
+		}
+		if n := w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_inbox WHERE idempotency_key = 'stripe:default:evt_wp_stripe'"); n != "0" {
+			t.Fatal("the 73-hour-old key is still in the inbox")
+		}
+		b, _ := strconv.Atoi(before)
+		if after := w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_inbox"); after != strconv.Itoa(b-1) {
+			t.Fatalf("the prune left %s of %s rows, want all but the old one", after, before)
+		}
+	})
+
 	t.Run("user-sync switched off answers 404 so the relay keeps the event", func(t *testing.T) {
 		w.saveSettings(t, url.Values{"hookgate_send_enabled": {"1"}, "hookgate_send_events[]": {"comment.created"}})
 		body := envelopeBody("stripe:default:evt_sync_off", "customer.updated")

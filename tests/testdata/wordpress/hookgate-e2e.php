@@ -39,11 +39,24 @@ add_action(
 	2
 );
 
-// Runs the outbox retry WP-Cron would run, so the test need not wait for
-// the schedule; the backoff itself is passed by moving next_attempt_at.
+// Run the hooks WP-Cron would run (the outbox retry, the inbox prune), so
+// the test need not wait for the schedule; the time a row waits is passed
+// by moving its timestamps in the database.
 add_action(
 	'rest_api_init',
 	function () {
+		register_rest_route(
+			'hookgate-e2e/v1',
+			'/prune',
+			array(
+				'methods'             => 'POST',
+				'callback'            => function () {
+					do_action( Hookgate_Schema::PRUNE_HOOK );
+					return array( 'scheduled' => false !== wp_next_scheduled( Hookgate_Schema::PRUNE_HOOK ) );
+				},
+				'permission_callback' => '__return_true',
+			)
+		);
 		register_rest_route(
 			'hookgate-e2e/v1',
 			'/send-due',
