@@ -51,8 +51,8 @@ run() {
 	# secrets in the environment for anything but a laptop.
 	: "${STRIPE_WEBHOOK_SECRET:=whsec_test_secret}" "${GITHUB_WEBHOOK_SECRET:=gh_secret}" \
 		"${WORDPRESS_WEBHOOK_SECRET:=wp_shared_secret}" \
-		"${RELAY_SECRET:=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}" "${WP_USER:=admin}" "${WP_APP_PASSWORD:=local-dev-password}"
-	export STRIPE_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET WORDPRESS_WEBHOOK_SECRET RELAY_SECRET WP_USER WP_APP_PASSWORD
+		"${RELAY_SECRET:=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}"
+	export STRIPE_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET WORDPRESS_WEBHOOK_SECRET RELAY_SECRET
 	exec ./caddy run --config Caddyfile.example --adapter caddyfile
 }
 
