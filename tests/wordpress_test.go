@@ -390,6 +390,38 @@ func TestWordPress(t *testing.T) {
 			t.Fatalf("got %d %s, want 404 naming user-sync", status, reply)
 		}
 	})
+
+	t.Run("deleting the plugin drops its tables and options, and keeps the users", func(t *testing.T) {
+		_, page := w.get(t, w.admin, "/wp-admin/plugins.php")
+		link := regexp.MustCompile(`href="(plugins\.php\?action=deactivate&amp;plugin=hookgate%2Fhookgate\.php[^"]*)"`).FindStringSubmatch(page)
+		if link == nil {
+			t.Fatalf("no Deactivate link for hookgate:\n%s", tail([]byte(page), 3000))
+		}
+		if status, body := w.get(t, w.admin, "/wp-admin/"+strings.ReplaceAll(link[1], "&amp;", "&")); status != 200 || !strings.Contains(body, "Plugin deactivated") {
+			t.Fatalf("deactivating: %d %s", status, tail([]byte(body), 2000))
+		}
+		_, page = w.get(t, w.admin, "/wp-admin/plugins.php")
+		nonce := regexp.MustCompile(`"ajax_nonce":"([0-9a-f]+)"`).FindStringSubmatch(page)
+		if nonce == nil {
+			t.Fatal("no updates nonce on the Plugins screen")
+		}
+		// What the Delete link's script posts.
+		status, body := w.form(t, w.admin, "/wp-admin/admin-ajax.php", url.Values{
+			"action": {"delete-plugin"}, "plugin": {"hookgate/hookgate.php"}, "slug": {"hookgate"}, "_ajax_nonce": {nonce[1]},
+		})
+		if status != 200 || !strings.Contains(body, `"success":true`) {
+			t.Fatalf("deleting the plugin: %d %s", status, body)
+		}
+		if got := w.db.query(t, "SHOW TABLES LIKE 'wp_hookgate_in%'"); got != "" {
+			t.Fatalf("tables left after deleting the plugin: %q", got)
+		}
+		if got := w.db.query(t, "SELECT COUNT(*) FROM wp_options WHERE option_name LIKE 'hookgate\\_%' AND option_name NOT LIKE 'hookgate\\_e2e\\_%'"); got != "0" {
+			t.Fatalf("%s hookgate options left after deleting the plugin", got)
+		}
+		if got := w.linkedUser(t, "ada@example.com"); got != "stripe:cus_e2e\tsubscriber" {
+			t.Fatalf("deleting the plugin touched the synced user: %q", got)
+		}
+	})
 }
 
 // saveSettings submits Settings → Hookgate with the given fields, as an

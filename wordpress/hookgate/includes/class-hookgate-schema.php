@@ -56,6 +56,31 @@ final class Hookgate_Schema {
 	}
 
 	/**
+	 * Uninstall: drops both tables and deletes every option and schedule.
+	 */
+	public static function uninstall() {
+		global $wpdb;
+		wp_clear_scheduled_hook( self::PRUNE_HOOK );
+		wp_clear_scheduled_hook( Hookgate_Sender::RETRY_HOOK );
+		foreach ( array( self::inbox_table(), self::outbox_table() ) as $table ) {
+			// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- our own tables.
+			$wpdb->query( "DROP TABLE IF EXISTS {$table}" );
+		}
+		$options = array(
+			self::DB_VERSION_OPTION,
+			Hookgate_Settings::OPTION_RECEIVE_SECRET,
+			Hookgate_Settings::OPTION_SEND_SECRET,
+			Hookgate_Settings::OPTION_GATEWAY_URL,
+			Hookgate_Settings::OPTION_SEND_ENABLED,
+			Hookgate_Settings::OPTION_SEND_EVENTS,
+			Hookgate_Settings::OPTION_USER_SYNC,
+		);
+		foreach ( $options as $option ) {
+			delete_option( $option );
+		}
+	}
+
+	/**
 	 * Installs or upgrades the tables when the plugin was updated without a
 	 * reactivation (or activated by a deployment that skips the hook).
 	 */
