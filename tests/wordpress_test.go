@@ -360,6 +360,18 @@ func TestWordPress(t *testing.T) {
 				t.Fatal("Settings → Hookgate prints a secret")
 			}
 		}
+		nonce := regexp.MustCompile(`name=["']hookgate_retry_nonce["'] value=["']([0-9a-f]+)["']`).FindStringSubmatch(page)
+		if nonce == nil {
+			t.Fatal("no Retry failed events form on Settings → Hookgate")
+		}
+		retry := url.Values{"action": {"hookgate_retry_failed"}, "hookgate_retry_nonce": {nonce[1]}}
+		if status, body := w.form(t, w.admin, "/wp-admin/admin-post.php", retry); status != 200 || !strings.Contains(body, "queued for another attempt") {
+			t.Fatalf("Retry failed events: %d %s", status, tail([]byte(body), 2000))
+		}
+		retry.Set("hookgate_retry_nonce", "0123456789")
+		if status, _ := w.form(t, w.admin, "/wp-admin/admin-post.php", retry); status != 403 {
+			t.Fatalf("Retry failed events with a forged nonce answered %d, want 403", status)
+		}
 		visitor := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		req, _ := http.NewRequest(http.MethodGet, w.caddy.Base+"/wp-admin/options-general.php?page=hookgate", nil)
 		if status, h, _ := doWith(t, visitor, req); status != 302 || !strings.Contains(h.Get("Location"), "wp-login.php") {

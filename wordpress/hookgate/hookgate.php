@@ -39,5 +39,6 @@ Hookgate_Sender::init();
 
 if ( is_admin() ) {
 	require_once __DIR__ . '/admin/class-hookgate-admin.php';
+	require_once __DIR__ . '/admin/class-hookgate-admin-events.php';
 	Hookgate_Admin::init();
 }
