@@ -189,21 +189,9 @@ func TestWordPress(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("posting a comment: %d %s", status, tail([]byte(body), 1000))
 		}
-		rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
-		defer rdb.Close()
-		var stored map[string]any
-		waitFor(t, 30*time.Second, "the comment.created event in the stream", func() bool {
-			entries, _ := rdb.XRange(context.Background(), "hookgate:{events}", "-", "+").Result()
-			for _, e := range entries {
-				if e.Values["source"] == "wordpress" && e.Values["type"] == "comment.created" {
-					stored = e.Values
-					return true
-				}
-			}
-			return false
-		})
-		if !strings.Contains(stored["body"].(string), "Signed on its way out") {
-			t.Fatalf("stored comment event %v lacks the comment", stored)
+		stored := w.awaitStored(t, "Signed on its way out")
+		if stored["source"] != "wordpress" || stored["type"] != "comment.created" {
+			t.Fatalf("the comment was stored as %v, want a wordpress comment.created event", stored)
 		}
 		// The row leaves the outbox when the gateway's 202 is back, a
 		// moment after the entry is in the stream.
@@ -284,17 +272,7 @@ func TestWordPress(t *testing.T) {
 		if status, reply := w.form(t, http.DefaultClient, "/wp-json/hookgate-e2e/v1/send-due", nil); status != 200 || !strings.Contains(reply, `"scheduled":true`) {
 			t.Fatalf("running the outbox retry: %d %s, want it run and scheduled in WP-Cron", status, reply)
 		}
-		rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
-		defer rdb.Close()
-		waitFor(t, 30*time.Second, "the retried comment.created event in the stream", func() bool {
-			entries, _ := rdb.XRange(context.Background(), "hookgate:{events}", "-", "+").Result()
-			for _, e := range entries {
-				if b, _ := e.Values["body"].(string); strings.Contains(b, "Sent once the gateway is back") {
-					return true
-				}
-			}
-			return false
-		})
+		w.awaitStored(t, "Sent once the gateway is back")
 		if left := w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_outbox"); left != "0" {
 			t.Fatalf("%s events left in the outbox after the retry was taken", left)
 		}
@@ -519,6 +497,26 @@ func (w *wordpressSite) assertEffectsStay(t *testing.T, id string, want int) {
 	if got := w.effects(t, id); got != want {
 		t.Fatalf("%s ran %d times in WordPress, want %d", id, got, want)
 	}
+}
+
+// awaitStored waits for the stream entry whose signed body holds text and
+// returns its fields.
+func (w *wordpressSite) awaitStored(t *testing.T, text string) map[string]any {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
+	defer rdb.Close()
+	var stored map[string]any
+	waitFor(t, 30*time.Second, fmt.Sprintf("an event holding %q in the stream", text), func() bool {
+		entries, _ := rdb.XRange(context.Background(), "hookgate:{events}", "-", "+").Result()
+		for _, e := range entries {
+			if b, _ := e.Values["body"].(string); strings.Contains(b, text) {
+				stored = e.Values
+				return true
+			}
+		}
+		return false
+	})
+	return stored
 }
 
 // awaitInbox waits until the plugin's inbox row for key reads want
