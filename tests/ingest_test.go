@@ -35,6 +35,7 @@ const contractSite = `
 		header X-Signature
 		prefix sha256=
 		id_header X-Delivery
+		id_field id
 		type_field kind
 	}
 	webhook /token token {
@@ -124,6 +125,9 @@ func TestIngestContract(t *testing.T) {
 		{"generic hmac event is accepted", "POST", "/hmac",
 			http.Header{"X-Delivery": {"h-1"}, "X-Signature": {"sha256=" + hex.EncodeToString(mac([]byte(hmacSecret), `{"kind":"ping"}`))}},
 			`{"kind":"ping"}`, 202, `{"status":"accepted","id":"h-1"}`},
+		{"an hmac route with id_header and id_field takes the header, whatever the body says", "POST", "/hmac",
+			http.Header{"X-Delivery": {"h-2"}, "X-Signature": {"sha256=" + hex.EncodeToString(mac([]byte(hmacSecret), `{"id":"other","kind":"ping"}`))}},
+			`{"id":"other","kind":"ping"}`, 202, `{"status":"accepted","id":"h-2"}`},
 		{"token event is accepted", "POST", "/token",
 			http.Header{"X-Token": {tokenSecret}}, `{"id":"tok_1"}`, 202, `{"status":"accepted","id":"tok_1"}`},
 		{"the same stripe event again is a duplicate", "POST", "/stripe",
@@ -165,7 +169,7 @@ func TestIngestContract(t *testing.T) {
 		for _, m := range in.entries(t, "events") {
 			got[m.Values["id"].(string)] = m.Values["source"].(string)
 		}
-		want := map[string]string{"evt_ok": "stripe", "d-1": "github", "msg_1": "standard", "wp-1": "wordpress", "wp-2": "wordpress", "h-1": "hmac", "tok_1": "token"}
+		want := map[string]string{"evt_ok": "stripe", "d-1": "github", "msg_1": "standard", "wp-1": "wordpress", "wp-2": "wordpress", "h-1": "hmac", "h-2": "hmac", "tok_1": "token"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("stream holds %v, want %v", got, want)
 		}

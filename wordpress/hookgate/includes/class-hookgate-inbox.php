@@ -37,6 +37,7 @@ final class Hookgate_Inbox {
 	 * @param string $route The route it came in on ("events", "user-sync"…).
 	 * @param array  $event The decoded envelope.
 	 * @return array|WP_Error array( 'claim' => 'new'|'duplicate'|'busy', 'id' => row id,
+	 *                        'token' => this claim's token (finish() and fail() need it),
 	 *                        'retry_after' => seconds until a busy row may be taken over ),
 	 *                        or a 503 when the database failed.
 	 */
@@ -76,6 +77,7 @@ final class Hookgate_Inbox {
 		$claim = array(
 			'claim'       => hash_equals( $row->claim_token, $token ) ? 'new' : 'busy',
 			'id'          => (int) $row->id,
+			'token'       => $token,
 			'retry_after' => 0,
 		);
 		if ( 'new' === $claim['claim'] ) {
@@ -116,22 +118,22 @@ final class Hookgate_Inbox {
 	/**
 	 * Marks a claimed row processed: later deliveries are duplicates.
 	 *
-	 * @param int $id The row id from claim().
+	 * @param array $claim What claim() returned.
 	 * @return bool Whether the database took it.
 	 */
-	public static function finish( $id ) {
-		return self::set_status( $id, 'done', null );
+	public static function finish( array $claim ) {
+		return self::set_status( $claim, 'done', null );
 	}
 
 	/**
 	 * Marks a claimed row failed: the relay's retry may claim it again.
 	 *
-	 * @param int    $id    The row id from claim().
+	 * @param array  $claim What claim() returned.
 	 * @param string $error What failed, kept for the settings page.
 	 * @return bool Whether the database took it.
 	 */
-	public static function fail( $id, $error ) {
-		return self::set_status( $id, 'failed', substr( $error, 0, 1000 ) );
+	public static function fail( array $claim, $error ) {
+		return self::set_status( $claim, 'failed', substr( $error, 0, 1000 ) );
 	}
 
 	/**
@@ -170,14 +172,16 @@ final class Hookgate_Inbox {
 	}
 
 	/**
-	 * Sets a row's status and error.
+	 * Sets a claimed row's status and error, only while the claim is still
+	 * this request's: a handler that outlived STALE_AFTER was taken over,
+	 * and its late word must not undo the new owner's.
 	 *
-	 * @param int         $id     The row id.
+	 * @param array       $claim  What claim() returned.
 	 * @param string      $status 'done' or 'failed'.
 	 * @param string|null $error  The error, null to clear it.
-	 * @return bool
+	 * @return bool Whether the row was written or was no longer ours.
 	 */
-	private static function set_status( $id, $status, $error ) {
+	private static function set_status( array $claim, $status, $error ) {
 		global $wpdb;
 		return false !== $wpdb->update(
 			Hookgate_Schema::inbox_table(),
@@ -186,9 +190,12 @@ final class Hookgate_Inbox {
 				'last_error' => $error,
 				'updated_at' => gmdate( 'Y-m-d H:i:s' ),
 			),
-			array( 'id' => $id ),
+			array(
+				'id'          => $claim['id'],
+				'claim_token' => $claim['token'],
+			),
 			array( '%s', '%s', '%s' ),
-			array( '%d' )
+			array( '%d', '%s' )
 		);
 	}
 

@@ -21,11 +21,11 @@ final class Hookgate_Receiver {
 	const REST_NAMESPACE = 'hookgate/v1';
 
 	/**
-	 * The inbox row whose handlers are running, 0 when none.
+	 * The claim whose handlers are running, null when none.
 	 *
-	 * @var int
+	 * @var array|null
 	 */
-	private static $open_claim = 0;
+	private static $open_claim = null;
 
 	/**
 	 * Registers the delivery routes.
@@ -108,7 +108,7 @@ final class Hookgate_Receiver {
 			return self::reply( 503, array( 'error' => 'another delivery of this event is being processed' ), $claim['retry_after'] );
 		}
 
-		self::$open_claim = $claim['id'];
+		self::$open_claim = $claim;
 		try {
 			/**
 			 * Fires for every relayed event, once per idempotency key.
@@ -120,16 +120,16 @@ final class Hookgate_Receiver {
 			do_action( Hookgate_Envelope::action_name( $event ), $event, $route );
 			do_action( "hookgate_route_{$route}", $event );
 		} catch ( Throwable $e ) {
-			self::$open_claim = 0;
+			self::$open_claim = null;
 			// The message may hold details of the site; it goes to the
 			// settings page and the PHP log, the relay gets only the class.
-			Hookgate_Inbox::fail( $claim['id'], get_class( $e ) . ': ' . $e->getMessage() );
+			Hookgate_Inbox::fail( $claim, get_class( $e ) . ': ' . $e->getMessage() );
 			// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- operators need the failure in the PHP log.
 			error_log( sprintf( 'hookgate: handler failed for event %s: %s: %s', $id, get_class( $e ), $e->getMessage() ) );
 			return self::reply( 500, array( 'error' => 'an event handler failed (' . get_class( $e ) . '); the relay will retry' ) );
 		}
-		self::$open_claim = 0;
-		if ( ! Hookgate_Inbox::finish( $claim['id'] ) ) {
+		self::$open_claim = null;
+		if ( ! Hookgate_Inbox::finish( $claim ) ) {
 			// The handlers ran but the key is not recorded as done: a retry
 			// re-runs them once the row goes stale. Saying so beats a 200.
 			return self::reply( 503, array( 'error' => 'the dedupe store is unavailable' ), 5 );
@@ -151,11 +151,11 @@ final class Hookgate_Receiver {
 	 * when nothing was sent yet.
 	 */
 	public static function abandoned() {
-		if ( 0 === self::$open_claim ) {
+		if ( null === self::$open_claim ) {
 			return;
 		}
 		Hookgate_Inbox::fail( self::$open_claim, 'the request ended inside a handler (fatal error or exit)' );
-		self::$open_claim = 0;
+		self::$open_claim = null;
 		if ( ! headers_sent() ) {
 			status_header( 500 );
 		}

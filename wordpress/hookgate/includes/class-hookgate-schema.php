@@ -14,7 +14,7 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Hookgate_Schema {
 
-	const DB_VERSION        = '2';
+	const DB_VERSION        = '1';
 	const DB_VERSION_OPTION = 'hookgate_db_version';
 	const PRUNE_HOOK        = 'hookgate_prune';
 
@@ -56,9 +56,31 @@ final class Hookgate_Schema {
 	}
 
 	/**
-	 * Uninstall: drops both tables and deletes every option and schedule.
+	 * Uninstall: drops both tables and deletes every option and schedule,
+	 * on every site of a network.
 	 */
 	public static function uninstall() {
+		if ( ! is_multisite() ) {
+			self::uninstall_site();
+			return;
+		}
+		$sites = get_sites(
+			array(
+				'fields' => 'ids',
+				'number' => 0,
+			)
+		);
+		foreach ( $sites as $site ) {
+			switch_to_blog( $site );
+			self::uninstall_site();
+			restore_current_blog();
+		}
+	}
+
+	/**
+	 * Removes the current site's tables, options and schedules.
+	 */
+	private static function uninstall_site() {
 		global $wpdb;
 		wp_clear_scheduled_hook( self::PRUNE_HOOK );
 		wp_clear_scheduled_hook( Hookgate_Sender::RETRY_HOOK );

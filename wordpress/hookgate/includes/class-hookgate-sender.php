@@ -15,6 +15,11 @@ final class Hookgate_Sender {
 
 	const RETRY_HOOK = 'hookgate_send_outbox';
 
+	/** What send_row() did with a row. */
+	const SENT    = 'sent';
+	const FAILED  = 'failed';
+	const SKIPPED = 'skipped';
+
 	/** The custom cron interval the retry runs on. */
 	const SCHEDULE = 'hookgate_minute';
 
@@ -205,7 +210,8 @@ final class Hookgate_Sender {
 			if ( ! $row || 'pending' !== $row->status ) {
 				continue;
 			}
-			if ( ! self::send_row( $row ) ) {
+			$sent = self::send_row( $row );
+			if ( self::FAILED === $sent ) {
 				break;
 			}
 		}
@@ -220,7 +226,11 @@ final class Hookgate_Sender {
 		}
 		$failures = 0;
 		foreach ( Hookgate_Outbox::due( self::BATCH ) as $row ) {
-			$failures = self::send_row( $row ) ? 0 : $failures + 1;
+			$sent = self::send_row( $row );
+			if ( self::SKIPPED === $sent ) {
+				continue;
+			}
+			$failures = self::SENT === $sent ? 0 : $failures + 1;
 			if ( $failures >= self::MAX_CONSECUTIVE_FAILURES ) {
 				break;
 			}
@@ -233,19 +243,20 @@ final class Hookgate_Sender {
 	 * records the outcome.
 	 *
 	 * @param object|array $row An outbox row.
-	 * @return bool Whether the gateway took the event (accepted or duplicate).
+	 * @return string SENT when the gateway took the event (accepted or
+	 *                duplicate), FAILED, or SKIPPED when another sender holds it.
 	 */
 	public static function send_row( $row ) {
 		$row    = (object) $row;
 		$url    = Hookgate_Settings::gateway_url();
 		$secret = Hookgate_Settings::send_secret();
 		if ( empty( $row->id ) || '' === $url || '' === $secret ) {
-			return false;
+			return self::SKIPPED;
 		}
 		// Whoever leases the row sends it: the inline send and a WP-Cron
 		// run may both see it due.
 		if ( ! Hookgate_Outbox::lease( $row->id ) ) {
-			return false;
+			return self::SKIPPED;
 		}
 		$body      = (string) $row->payload;
 		$timestamp = (string) time();
@@ -266,15 +277,15 @@ final class Hookgate_Sender {
 		);
 		if ( is_wp_error( $response ) ) {
 			Hookgate_Outbox::failed( $row->id, 0, self::redact( $response->get_error_message(), $url, $secret ) );
-			return false;
+			return self::FAILED;
 		}
 		$code = (int) wp_remote_retrieve_response_code( $response );
 		if ( self::taken( $code, wp_remote_retrieve_body( $response ), (string) $row->event_id ) ) {
 			Hookgate_Outbox::sent( $row->id );
-			return true;
+			return self::SENT;
 		}
 		Hookgate_Outbox::failed( $row->id, $code, self::redact( self::http_error( $code, $response ), $url, $secret ) );
-		return false;
+		return self::FAILED;
 	}
 
 	/**

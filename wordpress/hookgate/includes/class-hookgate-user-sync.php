@@ -38,6 +38,9 @@ final class Hookgate_User_Sync {
 		// theirs: its email no longer follows the source.
 		add_action( 'wp_login', array( __CLASS__, 'claimed_by_login' ), 10, 2 );
 		add_action( 'after_password_reset', array( __CLASS__, 'claimed' ) );
+		// Logins that skip wp_login (magic links, auto-login) still set the
+		// auth cookie.
+		add_action( 'set_auth_cookie', array( __CLASS__, 'claimed_by_cookie' ), 10, 4 );
 	}
 
 	/**
@@ -48,6 +51,21 @@ final class Hookgate_User_Sync {
 	 */
 	public static function claimed_by_login( $login, $user ) {
 		if ( $user instanceof WP_User ) {
+			self::claimed( $user );
+		}
+	}
+
+	/**
+	 * Marks a synced account claimed when an auth cookie is set for it.
+	 *
+	 * @param string $cookie     The cookie.
+	 * @param int    $expire     When the cookie expires.
+	 * @param int    $expiration When the session expires.
+	 * @param int    $user_id    The user.
+	 */
+	public static function claimed_by_cookie( $cookie, $expire, $expiration, $user_id ) {
+		$user = get_userdata( (int) $user_id );
+		if ( $user ) {
 			self::claimed( $user );
 		}
 	}
@@ -102,7 +120,7 @@ final class Hookgate_User_Sync {
 				return;
 			}
 			if ( $by_external ) {
-				self::maybe_update_email( $user_id, $email );
+				self::maybe_update_email( $user_id, $email, $external );
 			}
 		} else {
 			// A customer deleted elsewhere is no reason for a new account.
@@ -191,20 +209,28 @@ final class Hookgate_User_Sync {
 				'blog_id'     => 0, // Like get_user_by( 'email' ): the whole network.
 				'meta_key'    => self::META_EXTERNAL_ID, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_key
 				'meta_value'  => $external, // phpcs:ignore WordPress.DB.SlowDBQuery.slow_db_query_meta_value
-				'number'      => 1,
+				'number'      => 20,
 				'fields'      => 'ID',
 				'orderby'     => 'ID',
 				'count_total' => false,
 			)
 		);
-		return empty( $ids ) ? 0 : (int) $ids[0];
+		// The database compares without case or accents ("acme:Bob" finds
+		// "acme:bob"); only the exact id is the same customer.
+		foreach ( $ids as $id ) {
+			if ( get_user_meta( (int) $id, self::META_EXTERNAL_ID, true ) === $external ) {
+				return (int) $id;
+			}
+		}
+		return 0;
 	}
 
 	/**
 	 * Whether a user found by email may be linked to an external id. The
 	 * source's email is not verified here, so a customer made with someone
 	 * else's address must not reach an account that matters: never one
-	 * with editing rights, never one already linked to another customer.
+	 * that can do more than a subscriber, never one already linked to
+	 * another customer.
 	 *
 	 * @param WP_User $user     The user with the event's email.
 	 * @param string  $external "<source>:<actor id>", or '' when none.
@@ -213,34 +239,61 @@ final class Hookgate_User_Sync {
 	private static function linkable( WP_User $user, $external ) {
 		$linked = (string) get_user_meta( $user->ID, self::META_EXTERNAL_ID, true );
 		if ( '' !== $linked && $linked !== $external ) {
+			// Two customers claim one address: freeze the account's email, so
+			// neither can move it to an address of theirs.
+			update_user_meta( $user->ID, self::META_CLAIMED, '1' );
+			// phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log -- operators need to see the refusal.
+			error_log( sprintf( 'hookgate: user-sync did not link user %d to %s: it is linked to another customer', $user->ID, $external ) );
 			return false;
 		}
-		return ! user_can( $user, 'edit_posts' ) && ! is_super_admin( $user->ID );
+		return self::plain( $user );
+	}
+
+	/**
+	 * Whether a user holds nothing a subscriber does not: no capability
+	 * beyond reading, on this site or, in a network, as a super admin.
+	 *
+	 * @param WP_User $user The user.
+	 * @return bool
+	 */
+	private static function plain( WP_User $user ) {
+		if ( is_super_admin( $user->ID ) ) {
+			return false;
+		}
+		foreach ( array_keys( array_filter( (array) $user->allcaps ) ) as $cap ) {
+			// allcaps also lists the user's role names.
+			if ( ! in_array( $cap, array( 'read', 'level_0' ), true ) && ! wp_roles()->is_role( $cap ) ) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	/**
 	 * Follows an email change at the source, but only for an account this
 	 * handler created for this very customer, that nobody has claimed by
-	 * logging in or resetting its password, and that holds no editing rights. The source's email
+	 * logging in or resetting its password, and that holds no more than a
+	 * subscriber does. The source's email
 	 * is not verified by this site: were any linked user's email to follow
 	 * it, whoever can set a customer's email at the source (a checkout form)
 	 * could link an existing account by its email, change it, and take the
 	 * account over with a password reset.
 	 *
-	 * @param int    $user_id The user linked by external id.
-	 * @param string $email   The email the source now has.
+	 * @param int    $user_id  The user linked by external id.
+	 * @param string $email    The email the source now has.
+	 * @param string $external The event's "<source>:<actor id>".
 	 * @throws RuntimeException When WordPress refuses the update.
 	 */
-	private static function maybe_update_email( $user_id, $email ) {
+	private static function maybe_update_email( $user_id, $email, $external ) {
 		$user = get_userdata( $user_id );
 		if ( ! $user || 0 === strcasecmp( $user->user_email, $email ) ) {
 			return;
 		}
 		$created_for = (string) get_user_meta( $user_id, self::META_CREATED, true );
-		$allowed     = '' !== $created_for
+		$allowed     = $created_for === $external
 			&& $created_for === (string) get_user_meta( $user_id, self::META_EXTERNAL_ID, true )
 			&& '1' !== (string) get_user_meta( $user_id, self::META_CLAIMED, true )
-			&& ! user_can( $user, 'edit_posts' ) && ! is_super_admin( $user_id );
+			&& self::plain( $user );
 		/**
 		 * Filters whether a synced user's email may follow the source's.
 		 *
@@ -269,8 +322,8 @@ final class Hookgate_User_Sync {
 
 	/**
 	 * Creates a user for the email with the site's default role (filter
-	 * hookgate_user_sync_role), or subscriber when that role could edit
-	 * posts: an event from outside must not make an author.
+	 * hookgate_user_sync_role), or subscriber when that role can do more
+	 * than read: an event from outside must not make an author.
 	 *
 	 * @param string $email    A valid email address.
 	 * @param string $external "<source>:<actor id>" the user is made for, or ''.
@@ -280,7 +333,8 @@ final class Hookgate_User_Sync {
 	private static function create_user( $email, $external ) {
 		$role   = (string) apply_filters( 'hookgate_user_sync_role', (string) get_option( 'default_role' ) );
 		$object = get_role( $role );
-		if ( ! $object || $object->has_cap( 'edit_posts' ) ) {
+		$extra = $object ? array_diff( array_keys( array_filter( $object->capabilities ) ), array( 'read', 'level_0' ) ) : array( 'none' );
+		if ( ! empty( $extra ) ) {
 			$role = 'subscriber';
 		}
 		$user_id = wp_insert_user(
