@@ -28,7 +28,7 @@ func TestWordPress(t *testing.T) {
 	w := startWordPress(t)
 	w.saveSettings(t, url.Values{
 		"hookgate_send_enabled":  {"1"},
-		"hookgate_send_events[]": {"comment.created"},
+		"hookgate_send_events[]": {"comment.created", "user.registered", "post.published"},
 		"hookgate_user_sync":     {"1"},
 	})
 
@@ -202,6 +202,30 @@ func TestWordPress(t *testing.T) {
 		})
 		// The relay brings it back to the plugin like any other event.
 		w.awaitEffects(t, stored["id"].(string), 1)
+	})
+
+	t.Run("a user and a post made in WordPress are sent as well", func(t *testing.T) {
+		status, nonce := w.get(t, w.admin, "/wp-admin/admin-ajax.php?action=rest-nonce")
+		if status != 200 || nonce == "" {
+			t.Fatalf("no REST nonce for the administrator: %d %q", status, nonce)
+		}
+		rest := func(path, body string) {
+			t.Helper()
+			req, _ := http.NewRequest(http.MethodPost, w.caddy.Base+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-WP-Nonce", nonce)
+			if status, _, reply := doWith(t, w.admin, req); status != 201 {
+				t.Fatalf("POST %s: %d %s", path, status, reply)
+			}
+		}
+		rest("/wp-json/wp/v2/users", `{"username":"grace","email":"grace@example.com","password":"e2e-Grace-pw-91"}`)
+		rest("/wp-json/wp/v2/posts", `{"title":"Published through the block editor's API","content":"x","status":"publish"}`)
+		if user := w.awaitStored(t, `"grace@example.com"`); user["type"] != "user.registered" {
+			t.Fatalf("the new user was stored as %v", user)
+		}
+		if post := w.awaitStored(t, "Published through the block editor"); post["type"] != "post.published" {
+			t.Fatalf("the published post was stored as %v", post)
+		}
 	})
 
 	t.Run("a burst of events arrives once each", func(t *testing.T) {
