@@ -144,7 +144,13 @@ func (c *caddy) post(t *testing.T, path string, header http.Header, body []byte)
 
 func do(t *testing.T, req *http.Request) (int, http.Header, string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	return doWith(t, http.DefaultClient, req)
+}
+
+// doWith is do through a client of the test's own (cookies, redirects).
+func doWith(t *testing.T, c *http.Client, req *http.Request) (int, http.Header, string) {
+	t.Helper()
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}

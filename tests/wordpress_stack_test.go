@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
 )
 
@@ -38,6 +40,7 @@ const (
 type wordpressSite struct {
 	dir   string
 	redis *redistest.Server
+	rdb   *redis.Client // to redis, for reading the stream and the relay's state
 	db    *mariadb
 	fpm   *phpFPM
 	caddy *caddy
@@ -57,6 +60,8 @@ func startWordPress(t *testing.T) *wordpressSite {
 		t.Fatalf("Debian's wordpress package is required: run tests/wordpress.sh (%v)", err)
 	}
 	w := &wordpressSite{dir: t.TempDir(), redis: redistest.Start(t)}
+	w.rdb = redis.NewClient(&redis.Options{Addr: w.redis.Addr})
+	t.Cleanup(func() { w.rdb.Close() })
 	w.db = startMariaDB(t, filepath.Join(w.dir, "db"))
 	w.fpm = startPHPFPM(t, filepath.Join(w.dir, "fpm"))
 	port := redistest.FreePort(t)
@@ -231,25 +236,6 @@ func (w *wordpressSite) form(t *testing.T, c *http.Client, path string, v url.Va
 	return status, body
 }
 
-func doWith(t *testing.T, c *http.Client, req *http.Request) (int, http.Header, string) {
-	t.Helper()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return resp.StatusCode, resp.Header, b.String()
-}
-
 // mariadb is a MariaDB server of the test's own: its datadir, its socket,
 // a loopback port.
 type mariadb struct {
@@ -400,6 +386,11 @@ func run(t *testing.T, cmd *exec.Cmd) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
 	}
+}
+
+// sqlString quotes s as a MariaDB string literal.
+func sqlString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", "''").Replace(s) + "'"
 }
 
 func randomHex(t *testing.T, n int) string {

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // TestWordPress runs the product's real shape: providers post to Caddy,
@@ -118,8 +116,7 @@ func TestWordPress(t *testing.T) {
 			body := stripeEvent(ids[i])
 			w.ingest(t, "/hooks/stripe", stripeSigned(body, time.Now()), body, 202)
 		}
-		rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
-		defer rdb.Close()
+		rdb := w.rdb
 		waitFor(t, 30*time.Second, "the relay to schedule retries while PHP is down", func() bool {
 			n, _ := rdb.ZCard(context.Background(), "hookgate:{events}:retry:wordpress").Result()
 			return n > 0
@@ -480,7 +477,7 @@ func (w *wordpressSite) deliver(t *testing.T, route, body string, h http.Header)
 // effects counts how often WordPress's hookgate_event ran for an event.
 func (w *wordpressSite) effects(t *testing.T, id string) int {
 	t.Helper()
-	n, err := strconv.Atoi(w.db.query(t, fmt.Sprintf("SELECT COUNT(*) FROM wp_hookgate_e2e_effects WHERE event_id = '%s'", strings.ReplaceAll(id, "'", "''"))))
+	n, err := strconv.Atoi(w.db.query(t, "SELECT COUNT(*) FROM wp_hookgate_e2e_effects WHERE event_id = "+sqlString(id)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,9 +498,7 @@ func (w *wordpressSite) awaitEffects(t *testing.T, id string, want int) {
 // an event again: once the stream is drained, the count must not move.
 func (w *wordpressSite) assertEffectsStay(t *testing.T, id string, want int) {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
-	defer rdb.Close()
-	ctx := context.Background()
+	rdb, ctx := w.rdb, context.Background()
 	waitFor(t, 30*time.Second, "the relay to have read everything and have nothing pending or scheduled", func() bool {
 		p, err := rdb.XPending(ctx, "hookgate:{events}", "wordpress").Result()
 		if err != nil || p.Count != 0 {
@@ -529,11 +524,9 @@ func (w *wordpressSite) assertEffectsStay(t *testing.T, id string, want int) {
 // returns its fields.
 func (w *wordpressSite) awaitStored(t *testing.T, text string) map[string]any {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
-	defer rdb.Close()
 	var stored map[string]any
 	waitFor(t, 30*time.Second, fmt.Sprintf("an event holding %q in the stream", text), func() bool {
-		entries, _ := rdb.XRange(context.Background(), "hookgate:{events}", "-", "+").Result()
+		entries, _ := w.rdb.XRange(context.Background(), "hookgate:{events}", "-", "+").Result()
 		for _, e := range entries {
 			if b, _ := e.Values["body"].(string); strings.Contains(b, text) {
 				stored = e.Values
@@ -552,7 +545,7 @@ func (w *wordpressSite) awaitInbox(t *testing.T, key, want string) {
 	t.Helper()
 	var got string
 	waitFor(t, 30*time.Second, fmt.Sprintf("the inbox row of %s to read %q", key, want), func() bool {
-		got = w.db.query(t, "SELECT status, attempts FROM wp_hookgate_inbox WHERE idempotency_key = '"+strings.ReplaceAll(key, "'", "''")+"'")
+		got = w.db.query(t, "SELECT status, attempts FROM wp_hookgate_inbox WHERE idempotency_key = "+sqlString(key))
 		return got == want || strings.HasPrefix(got, "done")
 	})
 	if got != want {
@@ -567,7 +560,7 @@ func (w *wordpressSite) linkedUser(t *testing.T, email string) string {
 	row := w.db.query(t, `SELECT COALESCE(x.meta_value, ''), c.meta_value FROM wp_users u
 		LEFT JOIN wp_usermeta x ON x.user_id = u.ID AND x.meta_key = 'hookgate_external_id'
 		JOIN wp_usermeta c ON c.user_id = u.ID AND c.meta_key = 'wp_capabilities'
-		WHERE u.user_email = '`+strings.ReplaceAll(email, "'", "''")+`'`)
+		WHERE u.user_email = `+sqlString(email))
 	external, caps, _ := strings.Cut(row, "\t")
 	var roles []string
 	for _, m := range regexp.MustCompile(`s:\d+:"([a-z_]+)";b:1`).FindAllStringSubmatch(caps, -1) {
