@@ -84,9 +84,6 @@ final class Hookgate_Receiver {
 		// A route with no handler (a typo in a relay `route` line, a
 		// handler switched off or deactivated) is not a 2xx: the relay
 		// dead-letters the event, to be replayed once it is fixed.
-		if ( 'user-sync' === $route && ! Hookgate_Settings::user_sync_enabled() ) {
-			return self::reply( 404, array( 'error' => 'the user-sync handler is not enabled on this site' ) );
-		}
 		if ( 'events' !== $route && ! has_action( "hookgate_route_{$route}" ) ) {
 			return self::reply( 404, array( 'error' => "no handler for the route \"{$route}\" (hook hookgate_route_{$route})" ) );
 		}

@@ -90,9 +90,6 @@ final class Hookgate_User_Sync {
 	 * @throws RuntimeException When the user cannot be created or updated.
 	 */
 	public static function handle( array $event ) {
-		if ( ! Hookgate_Settings::user_sync_enabled() ) {
-			return;
-		}
 		$actor = isset( $event['actor'] ) && is_array( $event['actor'] ) ? $event['actor'] : array();
 		$email = isset( $actor['email'] ) && is_string( $actor['email'] ) ? sanitize_email( $actor['email'] ) : '';
 		if ( '' === $email || ! is_email( $email ) ) {
