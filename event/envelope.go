@@ -41,7 +41,8 @@ type Action struct {
 }
 
 // normalizer fills the provider-specific fields of an Envelope that
-// Normalize has already seeded from the Stored event.
+// Normalize has already seeded from the Stored event; it reads e.Type but
+// does not change it.
 type normalizer func(s Stored, e *Envelope) error
 
 // normalizers maps Stored.Source to its normalizer. A source missing here is
@@ -55,8 +56,10 @@ var normalizers = map[string]normalizer{
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,
-// Tenant and ReceivedAt always come from s; the rest is read from the body
-// by the source's normalizer. Times are in UTC. Data never shares memory
+// Tenant, Type and ReceivedAt always come from s; the rest is read from the
+// body by the source's normalizer. Type is the one ingest decided and
+// stored, the one the relay filters and routes by: a body that names
+// another type must not deliver an event under a type no filter checked. Times are in UTC. Data never shares memory
 // with s.Body. A JSON provider whose body is not a JSON object is an error.
 func Normalize(s Stored) (Envelope, error) {
 	e := Envelope{
@@ -74,5 +77,6 @@ func Normalize(s Stored) (Envelope, error) {
 	if err := normalize(s, &e); err != nil {
 		return Envelope{}, fmt.Errorf("normalizing %s event %q: %w", s.Source, s.ID, err)
 	}
+	e.Type = s.Type
 	return e, nil
 }

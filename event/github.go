@@ -1,9 +1,6 @@
 package event
 
-import (
-	"bytes"
-	"strings"
-)
+import "bytes"
 
 // githubPayload is the part of a GitHub webhook payload the envelope needs
 // (https://docs.github.com/en/webhooks/webhook-events-and-payloads).
@@ -34,8 +31,9 @@ type githubItem struct {
 	UpdatedAt string `json:"updated_at"`
 }
 
-// normalizeGitHub maps a GitHub delivery. The type is the X-GitHub-Event
-// name joined with the body's action ("pull_request.opened"). The subject is
+// normalizeGitHub maps a GitHub delivery. The type is what ingest stored
+// (the X-GitHub-Event name, "issues"); the body's action ("opened") is the
+// action. The subject is
 // the most specific thing the payload is about: a pull request or issue as
 // "owner/repo#number", else the repository ("owner/repo"), else the
 // organization. The actor is the sender: its numeric id, and an email only
@@ -48,10 +46,7 @@ func normalizeGitHub(s Stored, e *Envelope) error {
 	if err := decodeObject(s.Body, &p); err != nil {
 		return err
 	}
-	name := firstNonEmpty(s.Type, s.Header.Get("X-GitHub-Event"))
-	e.Type = name
 	if p.Action != "" {
-		e.Type = strings.TrimPrefix(name+"."+p.Action, ".")
 		e.Action = &Action{Type: p.Action}
 	}
 	e.Subject = githubSubject(&p)

@@ -8,10 +8,10 @@ import (
 func TestNormalizeGitHub(t *testing.T) {
 	runNormalizeCases(t, []normalizeCase{
 		{
-			name:   "pull_request.opened: type joins event and action, subject is repo#number",
+			name:   "pull_request opened: the stored event name is the type, the body's action the action, subject is repo#number",
 			stored: storedEvent("github", "pull_request", string(readTestdata(t, "github_pull_request_opened.json"))),
 			want: Envelope{
-				Type:       "pull_request.opened",
+				Type:       "pull_request",
 				OccurredAt: time.Date(2024, 8, 20, 10, 15, 31, 0, time.UTC),
 				Actor:      &Actor{ID: "583231"},
 				Subject:    &Subject{ID: "octo-org/blog#42", Type: "pull_request"},
@@ -34,7 +34,7 @@ func TestNormalizeGitHub(t *testing.T) {
 				"issue":{"number":7,"updated_at":"2024-08-20T09:00:00Z"},"comment":{"id":99,"body":"+1"},
 				"repository":{"full_name":"octo-org/blog"},"sender":{"login":"hubot","id":7,"email":"hubot@example.com"}}`),
 			want: Envelope{
-				Type:       "issue_comment.created",
+				Type:       "issue_comment",
 				OccurredAt: time.Date(2024, 8, 20, 9, 0, 0, 0, time.UTC),
 				Actor:      &Actor{ID: "7", Email: "hubot@example.com"},
 				Subject:    &Subject{ID: "octo-org/blog#7", Type: "issue"},
@@ -46,16 +46,16 @@ func TestNormalizeGitHub(t *testing.T) {
 			stored: storedEvent("github", "organization", `{"action":"member_added",
 				"organization":{"login":"octo-org","id":9919},"sender":{"login":"octocat","id":583231}}`),
 			want: Envelope{
-				Type:    "organization.member_added",
+				Type:    "organization",
 				Actor:   &Actor{ID: "583231"},
 				Subject: &Subject{ID: "octo-org", Type: "organization"},
 				Action:  &Action{Type: "member_added"},
 			},
 		},
 		{
-			name: "the event name comes from the X-GitHub-Event header when Stored has no type",
-			stored: storedEvent("github", "", `{"zen":"Keep it logically awesome.","hook_id":1,"repository":{"full_name":"octo-org/blog"}}`,
-				"X-GitHub-Event", "ping"),
+			name: "the stored type is the type, whatever the unsigned X-GitHub-Event header says",
+			stored: storedEvent("github", "ping", `{"zen":"Keep it logically awesome.","hook_id":1,"repository":{"full_name":"octo-org/blog"}}`,
+				"X-GitHub-Event", "push"),
 			want: Envelope{Type: "ping", Subject: &Subject{ID: "octo-org/blog", Type: "repository"}},
 		},
 		{

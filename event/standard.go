@@ -6,22 +6,21 @@ import (
 )
 
 // standardPayload is the payload shape the Standard Webhooks specification
-// recommends: {"type", "timestamp" (RFC 3339), "data"}.
+// recommends: {"type", "timestamp" (RFC 3339), "data"}; ingest stores the
+// type.
 type standardPayload struct {
-	Type      string          `json:"type"`
 	Timestamp string          `json:"timestamp"`
 	Data      json.RawMessage `json:"data"`
 }
 
-// normalizeStandard maps a Standard Webhooks (or Svix) message: type and
-// timestamp from the body, action from the last part of a dotted type, and
+// normalizeStandard maps a Standard Webhooks (or Svix) message: timestamp
+// from the body, action from the last part of the stored dotted type, and
 // data is body.data (the whole body when a sender omits it).
 func normalizeStandard(s Stored, e *Envelope) error {
 	var p standardPayload
 	if err := decodeObject(s.Body, &p); err != nil {
 		return err
 	}
-	e.Type = firstNonEmpty(p.Type, e.Type)
 	e.Action = actionOf(e.Type)
 	if t, ok := rfc3339Time(p.Timestamp); ok {
 		e.OccurredAt = t

@@ -21,7 +21,7 @@ func TestNormalizeStandard(t *testing.T) {
 		},
 		{
 			name:   "a timestamp with an offset is converted to UTC",
-			stored: storedEvent("standard", "", `{"type":"user.created","timestamp":"2022-11-03T22:26:10+02:00","data":{}}`),
+			stored: storedEvent("standard", "user.created", `{"type":"user.created","timestamp":"2022-11-03T22:26:10+02:00","data":{}}`),
 			want: Envelope{
 				Type:       "user.created",
 				OccurredAt: time.Date(2022, 11, 3, 20, 26, 10, 0, time.UTC),
@@ -31,12 +31,12 @@ func TestNormalizeStandard(t *testing.T) {
 		},
 		{
 			name:   "a timestamp that is not RFC 3339 falls back to received_at",
-			stored: storedEvent("standard", "", `{"type":"user.created","timestamp":1667507170,"data":{"id":"u"}}`),
+			stored: storedEvent("standard", "user.created", `{"type":"user.created","timestamp":1667507170,"data":{"id":"u"}}`),
 			want:   Envelope{Type: "user.created", Action: &Action{Type: "created"}, Data: json.RawMessage(`{"id":"u"}`)},
 		},
 		{
 			name:   "a type without a dot names no action",
-			stored: storedEvent("standard", "", `{"type":"ping","timestamp":"2022-11-03T20:26:10Z","data":[]}`),
+			stored: storedEvent("standard", "ping", `{"type":"ping","timestamp":"2022-11-03T20:26:10Z","data":[]}`),
 			want:   Envelope{Type: "ping", OccurredAt: time.Date(2022, 11, 3, 20, 26, 10, 0, time.UTC), Data: json.RawMessage(`[]`)},
 		},
 		{

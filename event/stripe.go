@@ -8,8 +8,7 @@ import (
 // stripeEvent is the part of a Stripe Event object the envelope needs
 // (https://docs.stripe.com/api/events/object).
 type stripeEvent struct {
-	Type    string `json:"type"`
-	Created int64  `json:"created"`
+	Created int64 `json:"created"`
 	Data    struct {
 		Object json.RawMessage `json:"object"`
 	} `json:"data"`
@@ -55,13 +54,12 @@ func (c *stripeCustomer) UnmarshalJSON(b []byte) error {
 
 // normalizeStripe maps a Stripe Event: occurred_at is "created", the
 // subject is data.object, the actor its customer, the action the last part
-// of the type, and data is data.object itself (the whole body when absent).
+// of the stored type, and data is data.object itself (the whole body when absent).
 func normalizeStripe(s Stored, e *Envelope) error {
 	var ev stripeEvent
 	if err := decodeObject(s.Body, &ev); err != nil {
 		return err
 	}
-	e.Type = firstNonEmpty(ev.Type, e.Type)
 	if t, ok := unixTime(ev.Created); ok {
 		e.OccurredAt = t
 	}

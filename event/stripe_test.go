@@ -29,7 +29,7 @@ func TestNormalizeStripe(t *testing.T) {
 		},
 		{
 			name: "charge: receipt_email is preferred to billing_details.email",
-			stored: storedEvent("stripe", "", `{"id":"evt_2","object":"event","type":"charge.succeeded","created":1700000000,
+			stored: storedEvent("stripe", "charge.succeeded", `{"id":"evt_2","object":"event","type":"charge.succeeded","created":1700000000,
 				"data":{"object":{"id":"ch_1","object":"charge","customer":"cus_1","receipt_email":"r@example.com",
 				"billing_details":{"email":"b@example.com","name":"Jo"}}}}`),
 			want: Envelope{
@@ -42,7 +42,7 @@ func TestNormalizeStripe(t *testing.T) {
 		},
 		{
 			name: "charge without receipt_email: billing_details.email is the actor email",
-			stored: storedEvent("stripe", "", `{"type":"charge.failed","created":1700000000,
+			stored: storedEvent("stripe", "charge.failed", `{"type":"charge.failed","created":1700000000,
 				"data":{"object":{"id":"ch_2","object":"charge","customer":null,"receipt_email":null,"billing_details":{"email":"b@example.com"}}}}`),
 			want: Envelope{
 				Type: "charge.failed", OccurredAt: unix(1700000000),
@@ -54,7 +54,7 @@ func TestNormalizeStripe(t *testing.T) {
 		},
 		{
 			name: "checkout session: an expanded customer gives id and customer_details gives email",
-			stored: storedEvent("stripe", "", `{"type":"checkout.session.completed","created":1700000000,
+			stored: storedEvent("stripe", "checkout.session.completed", `{"type":"checkout.session.completed","created":1700000000,
 				"data":{"object":{"id":"cs_1","object":"checkout.session","customer":{"id":"cus_9","object":"customer"},"customer_details":{"email":"c@example.com"}}}}`),
 			want: Envelope{
 				Type: "checkout.session.completed", OccurredAt: unix(1700000000),
@@ -66,7 +66,7 @@ func TestNormalizeStripe(t *testing.T) {
 		},
 		{
 			name: "customer events: the customer is both subject and actor",
-			stored: storedEvent("stripe", "", `{"type":"customer.created","created":1700000000,
+			stored: storedEvent("stripe", "customer.created", `{"type":"customer.created","created":1700000000,
 				"data":{"object":{"id":"cus_7","object":"customer","email":"new@example.com"}}}`),
 			want: Envelope{
 				Type: "customer.created", OccurredAt: unix(1700000000),
@@ -78,7 +78,7 @@ func TestNormalizeStripe(t *testing.T) {
 		},
 		{
 			name: "subscription deleted: cancellation_details.reason is the action reason",
-			stored: storedEvent("stripe", "", `{"type":"customer.subscription.deleted","created":1700000000,
+			stored: storedEvent("stripe", "customer.subscription.deleted", `{"type":"customer.subscription.deleted","created":1700000000,
 				"data":{"object":{"id":"sub_1","object":"subscription","customer":"cus_1","cancellation_details":{"reason":"payment_failed"}}}}`),
 			want: Envelope{
 				Type: "customer.subscription.deleted", OccurredAt: unix(1700000000),
@@ -90,7 +90,7 @@ func TestNormalizeStripe(t *testing.T) {
 		},
 		{
 			name: "dispute: the object's reason is the action reason",
-			stored: storedEvent("stripe", "", `{"type":"charge.dispute.created","created":1700000000,
+			stored: storedEvent("stripe", "charge.dispute.created", `{"type":"charge.dispute.created","created":1700000000,
 				"data":{"object":{"id":"dp_1","object":"dispute","reason":"fraudulent"}}}`),
 			want: Envelope{
 				Type: "charge.dispute.created", OccurredAt: unix(1700000000),
@@ -101,7 +101,7 @@ func TestNormalizeStripe(t *testing.T) {
 		},
 		{
 			name: "a field of an unexpected type is dropped, not fatal",
-			stored: storedEvent("stripe", "", `{"type":"invoice.paid","created":"soon",
+			stored: storedEvent("stripe", "invoice.paid", `{"type":"invoice.paid","created":"soon",
 				"data":{"object":{"id":"in_1","object":"invoice","customer":42,"customer_email":["x"]}}}`),
 			want: Envelope{
 				Type:    "invoice.paid",
@@ -112,7 +112,7 @@ func TestNormalizeStripe(t *testing.T) {
 		},
 		{
 			name:   "a created time an envelope cannot hold falls back to received_at",
-			stored: storedEvent("stripe", "", `{"type":"invoice.paid","created":99999999999999,"data":{"object":{}}}`),
+			stored: storedEvent("stripe", "invoice.paid", `{"type":"invoice.paid","created":99999999999999,"data":{"object":{}}}`),
 			want:   Envelope{Type: "invoice.paid", Action: &Action{Type: "paid"}, Data: json.RawMessage(`{}`)},
 		},
 		{

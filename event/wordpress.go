@@ -7,10 +7,10 @@ import (
 )
 
 // wordpressPayload is the shape the WordPress side of Hookgate sends:
-// {"event": "post.published", "post_id": 7, ...}, with "user" or "actor"
+// {"event": "post.published", "post_id": 7, ...}; ingest stores "event" as
+// the type, with "user" or "actor"
 // objects on user events.
 type wordpressPayload struct {
-	Event     string          `json:"event"`
 	Timestamp json.RawMessage `json:"timestamp"`
 	Actor     *wordpressUser  `json:"actor"`
 	User      *wordpressUser  `json:"user"`
@@ -27,8 +27,8 @@ type wordpressUser struct {
 	Email string `json:"email"`
 }
 
-// normalizeWordPress maps a WordPress event: type is body.event, action its
-// last part, the actor body.actor (else body.user), the subject the object
+// normalizeWordPress maps a WordPress event: action is the last part of the
+// stored type, the actor body.actor (else body.user), the subject the object
 // id the event is named after ("comment_id" for "comment.approved"), else
 // the first present of post, comment, order, product, term and user ids, and
 // occurred_at body.timestamp (Unix seconds or RFC 3339), else the signed
@@ -38,7 +38,6 @@ func normalizeWordPress(s Stored, e *Envelope) error {
 	if err := decodeObject(s.Body, &p); err != nil {
 		return err
 	}
-	e.Type = firstNonEmpty(p.Event, e.Type)
 	e.Action = actionOf(e.Type)
 	for _, u := range []*wordpressUser{p.Actor, p.User} {
 		if u != nil && (u.ID != "" || u.Email != "") {
