@@ -33,6 +33,70 @@ const (
 	wpDBPassword    = "e2e-db-password-Qz4"
 )
 
+// TestWordPressInstallPolicy runs tests/wordpress.sh install with stand-ins
+// for dpkg-query (every package missing), id (root) and apt-get, and the
+// policy-rc.d it writes moved into the test's folder: the policy must hold
+// the packaged services while apt-get runs, and be gone however apt-get
+// ends, unless it was there before the script.
+func TestWordPressInstallPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		aptExit  int
+		existing string // the policy-rc.d in place before the script, "" for none
+	}{
+		{"a failed install removes the policy it wrote", 100, ""},
+		{"a finished install removes the policy it wrote", 0, ""},
+		{"a failed install keeps a policy that was there", 100, "#!/bin/sh\nexit 0\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			bin := filepath.Join(dir, "bin")
+			policy := filepath.Join(dir, "policy-rc.d")
+			held := filepath.Join(dir, "held")
+			fakes := map[string]string{
+				"dpkg-query": "exit 1",
+				"id":         "echo 0",
+				// While installing, ask the policy whether a service may
+				// start, as invoke-rc.d does, and note its answer.
+				"apt-get": fmt.Sprintf(`[ "$1" = update ] && exit 0
+if [ -x %[1]q ]; then %[1]q hookgate-e2e start; echo $? >%[2]q; fi
+exit %[3]d`, policy, held, tc.aptExit),
+			}
+			if err := os.MkdirAll(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, script := range fakes {
+				if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.existing != "" {
+				if err := os.WriteFile(policy, []byte(tc.existing), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.Command("./wordpress.sh", "install")
+			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOOKGATE_POLICY_RC_D="+policy)
+			out, err := cmd.CombinedOutput()
+			if (err == nil) != (tc.aptExit == 0) {
+				t.Fatalf("wordpress.sh install with apt-get exiting %d: %v\n%s", tc.aptExit, err, out)
+			}
+			answer, _ := os.ReadFile(held)
+			left, statErr := os.ReadFile(policy)
+			switch {
+			case tc.existing != "":
+				if string(left) != tc.existing {
+					t.Fatalf("the policy that was there reads %q after the script, want it as it was", left)
+				}
+			case strings.TrimSpace(string(answer)) != "101":
+				t.Fatalf("while apt-get ran the policy answered %q, want 101 (services held)", answer)
+			case !os.IsNotExist(statErr):
+				t.Fatalf("the script left its policy-rc.d behind (%v): %q", statErr, left)
+			}
+		})
+	}
+}
+
 // wordpressSite is a real WordPress from Debian's packages: MariaDB on a
 // loopback port with its own datadir, php-fpm on a unix socket, served
 // through php_fastcgi by the same Caddy that hosts the webhook routes and
