@@ -32,14 +32,21 @@ type ProviderOptions interface {
 
 const providerNamespace = "http.handlers.webhook.verifiers"
 
-func providerInfo(name string, m caddy.Module) caddy.ModuleInfo {
-	return caddy.ModuleInfo{ID: caddy.ModuleID(providerNamespace + "." + name), New: func() caddy.Module { return m }}
+// providerInfo names a provider module. newValue must return a fresh value
+// on every call, as Caddy's own modules do: the Caddyfile parser and
+// ctx.LoadModule decode each route's options into what New returns, so a
+// shared value would carry one route's options into the next route and
+// through reloads.
+func providerInfo(name string, newValue func() caddy.Module) caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: caddy.ModuleID(providerNamespace + "." + name), New: newValue}
 }
 
 // Stripe verifies Stripe-Signature (t=…,v1=…).
 type Stripe struct{}
 
-func (Stripe) CaddyModule() caddy.ModuleInfo { return providerInfo("stripe", new(Stripe)) }
+func (Stripe) CaddyModule() caddy.ModuleInfo {
+	return providerInfo("stripe", func() caddy.Module { return new(Stripe) })
+}
 
 func (Stripe) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 	return verifier.NewStripe(cfg)
@@ -48,7 +55,9 @@ func (Stripe) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 // GitHub verifies X-Hub-Signature-256.
 type GitHub struct{}
 
-func (GitHub) CaddyModule() caddy.ModuleInfo { return providerInfo("github", new(GitHub)) }
+func (GitHub) CaddyModule() caddy.ModuleInfo {
+	return providerInfo("github", func() caddy.Module { return new(GitHub) })
+}
 
 func (GitHub) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 	return verifier.NewGitHub(cfg)
@@ -57,7 +66,9 @@ func (GitHub) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 // Standard verifies Standard Webhooks (and Svix) signatures.
 type Standard struct{}
 
-func (Standard) CaddyModule() caddy.ModuleInfo { return providerInfo("standard", new(Standard)) }
+func (Standard) CaddyModule() caddy.ModuleInfo {
+	return providerInfo("standard", func() caddy.Module { return new(Standard) })
+}
 
 func (Standard) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 	return verifier.NewStandard(cfg)
@@ -66,7 +77,9 @@ func (Standard) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 // WordPress verifies the Hookgate WordPress plugin's X-WP-Signature.
 type WordPress struct{}
 
-func (WordPress) CaddyModule() caddy.ModuleInfo { return providerInfo("wordpress", new(WordPress)) }
+func (WordPress) CaddyModule() caddy.ModuleInfo {
+	return providerInfo("wordpress", func() caddy.Module { return new(WordPress) })
+}
 
 func (WordPress) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 	return verifier.NewWordPress(cfg)
@@ -119,7 +132,9 @@ type HMAC struct {
 	EventFields
 }
 
-func (HMAC) CaddyModule() caddy.ModuleInfo { return providerInfo("hmac", new(HMAC)) }
+func (HMAC) CaddyModule() caddy.ModuleInfo {
+	return providerInfo("hmac", func() caddy.Module { return new(HMAC) })
+}
 
 func (h HMAC) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 	return verifier.NewHMAC(cfg, verifier.HMACOptions{
@@ -153,7 +168,9 @@ type Token struct {
 	EventFields
 }
 
-func (Token) CaddyModule() caddy.ModuleInfo { return providerInfo("token", new(Token)) }
+func (Token) CaddyModule() caddy.ModuleInfo {
+	return providerInfo("token", func() caddy.Module { return new(Token) })
+}
 
 func (t Token) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 	return verifier.NewToken(cfg, verifier.TokenOptions{

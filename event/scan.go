@@ -9,6 +9,9 @@ import (
 // equal to json.Valid's on every input.
 const maxDepth = 10000
 
+// MaxDepthLimit is the deepest nesting ScanStrict can be asked to allow.
+const MaxDepthLimit = maxDepth
+
 // maxScanKeys bounds len(keys) so that "already seen" fits in one word and
 // Scan never allocates for bookkeeping.
 const maxScanKeys = 64
@@ -50,7 +53,7 @@ func Scan(body []byte, keys []string, out []string) error {
 	}
 	out = out[:len(keys)]
 	clear(out)
-	s := scanner{b: body, keys: keys, out: out}
+	s := scanner{b: body, keys: keys, out: out, maxDepth: maxDepth}
 	err := s.object()
 	if err != nil {
 		clear(out)
@@ -61,12 +64,14 @@ func Scan(body []byte, keys []string, out []string) error {
 // scanner walks a body iteratively: the container nesting lives in a bit
 // stack instead of the Go call stack, so hostile depth costs 1.25 KB at most.
 type scanner struct {
-	b     []byte
-	keys  []string
-	out   []string
-	seen  uint64                  // bit i: keys[i] already met at top level
-	depth int                     // open containers, the top-level object is 1
-	stack [maxDepth/64 + 1]uint64 // bit d: container at depth d+1 is an object
+	b        []byte
+	keys     []string
+	out      []string
+	seen     uint64                  // bit i: keys[i] already met at top level
+	depth    int                     // open containers, the top-level object is 1
+	maxDepth int                     // deepest nesting allowed
+	stack    [maxDepth/64 + 1]uint64 // bit d: container at depth d+1 is an object
+	names    *memberNames            // ScanStrict's member names of open objects; nil for Scan
 }
 
 func (s *scanner) object() error {
@@ -88,12 +93,15 @@ func (s *scanner) object() error {
 		}
 		switch c := b[i]; c {
 		case '{', '[':
-			if s.depth == maxDepth {
-				return errAt(i, "nesting deeper than 10000 levels")
+			if s.depth == s.maxDepth {
+				return errAt(i, "nesting deeper than "+strconv.Itoa(s.maxDepth)+" levels")
 			}
 			s.push(c == '{')
 			i = skipSpace(b, i+1)
 			if i < len(b) && b[i] == c+2 { // '{'+2 is '}', '['+2 is ']'
+				if c == '{' && s.names != nil {
+					s.names.close()
+				}
 				s.depth--
 				i++
 				break
@@ -166,6 +174,11 @@ func (s *scanner) object() error {
 				if !inObject {
 					return errAt(i, "invalid character '}' after array element")
 				}
+				if s.names != nil {
+					if at := s.names.closeUnique(b); at >= 0 {
+						return errAt(at, "duplicate object key")
+					}
+				}
 			case ']':
 				if inObject {
 					return errAt(i, "invalid character ']' after object key:value pair")
@@ -200,6 +213,9 @@ func (s *scanner) key(i int) (int, int, error) {
 	want := -1
 	if s.depth == 1 && len(s.keys) > 0 {
 		want = s.match(b[i:end+1], escaped, high)
+	}
+	if s.names != nil {
+		s.names.add(b[i:end+1], i, escaped, high)
 	}
 	i = skipSpace(b, end+1)
 	if i == len(b) {
@@ -243,6 +259,9 @@ func (s *scanner) push(object bool) {
 	w, bit := s.depth>>6, uint(s.depth&63)
 	if object {
 		s.stack[w] |= 1 << bit
+		if s.names != nil {
+			s.names.open()
+		}
 	} else {
 		s.stack[w] &^= 1 << bit
 	}

@@ -48,7 +48,7 @@ type Appender struct {
 
 type appendReq struct {
 	keys  Keys
-	dedup string // the id the dedupe key is built from
+	dedup Dedupe
 	ttl   time.Duration
 	event *event.Stored
 	reply chan appendReply
@@ -84,18 +84,33 @@ func (a *Appender) Close() {
 	a.done.Wait()
 }
 
-// Append stores e unless its dedupe key, built from e.ID, exists.
-func (a *Appender) Append(ctx context.Context, keys Keys, ttl time.Duration, e *event.Stored) (Outcome, error) {
-	return a.AppendAs(ctx, keys, ttl, e, e.ID)
+// Dedupe says what makes an event a duplicate: its id seen before in any of
+// the scopes (one per secret of the route that verified it, so adding a
+// rotation secret keeps what the old one stored). A new event is recorded
+// in every scope.
+type Dedupe struct {
+	Scopes []string // not empty; shared, never modified
+	ID     string
 }
 
-// AppendAs stores e unless the dedupe key built from dedupeID exists. It returns ErrUnavailable
+// DefaultScopes is the scope Append records events in.
+var DefaultScopes = []string{"n-default"}
+
+// Append stores e unless e.ID was seen in DefaultScopes.
+func (a *Appender) Append(ctx context.Context, keys Keys, ttl time.Duration, e *event.Stored) (Outcome, error) {
+	return a.AppendAs(ctx, keys, ttl, e, Dedupe{Scopes: DefaultScopes, ID: e.ID})
+}
+
+// AppendAs stores e unless d names a duplicate. It returns ErrUnavailable
 // when Redis fails or ctx ends first; then the event may or may not have been
 // stored, and e.Body may still be read by a flusher: the caller must not
 // reuse that memory.
-func (a *Appender) AppendAs(ctx context.Context, keys Keys, ttl time.Duration, e *event.Stored, dedupeID string) (Outcome, error) {
+func (a *Appender) AppendAs(ctx context.Context, keys Keys, ttl time.Duration, e *event.Stored, d Dedupe) (Outcome, error) {
+	if len(d.Scopes) == 0 {
+		return 0, errors.New("append: no dedupe scope")
+	}
 	req := reqPool.Get().(*appendReq)
-	req.keys, req.ttl, req.event, req.dedup = keys, ttl, e, dedupeID
+	req.keys, req.ttl, req.event, req.dedup = keys, ttl, e, d
 	select {
 	case a.queue <- req:
 	case <-ctx.Done():
@@ -163,8 +178,10 @@ func (a *Appender) send(batch []*appendReq, b *batchArgs) {
 			}
 			e := req.event
 			b.group = append(b.group, req)
-			b.keys = append(b.keys, req.keys.Seen(e.Source, e.Tenant, req.dedup))
-			b.args = append(b.args, strconv.FormatInt(int64(req.ttl/time.Second), 10), 0)
+			for _, scope := range req.dedup.Scopes {
+				b.keys = append(b.keys, req.keys.Seen(e.Source, scope, req.dedup.ID))
+			}
+			b.args = append(b.args, len(req.dedup.Scopes), strconv.FormatInt(int64(req.ttl/time.Second), 10), 0)
 			at := len(b.args) - 1
 			var n int
 			b.args, n = appendFields(b.args, e)

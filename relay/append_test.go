@@ -64,7 +64,7 @@ func TestAppendStoresOnceAndRoundTrips(t *testing.T) {
 		string(got.Body) != string(want.Body) || got.Header.Get("User-Agent") != "Stripe/1.0" {
 		t.Fatalf("decoded %+v, want %+v", got, want)
 	}
-	ttl, err := rdb.TTL(ctx, keys.Seen("stripe", "default", "evt_1")).Result()
+	ttl, err := rdb.TTL(ctx, keys.Seen("stripe", DefaultScopes[0], "evt_1")).Result()
 	if err != nil || ttl <= 59*time.Minute || ttl > time.Hour {
 		t.Fatalf("dedupe key ttl %v (%v), want about 1h", ttl, err)
 	}
@@ -136,5 +136,42 @@ func TestKeysRefuseBraces(t *testing.T) {
 		if _, err := NewKeys(c[0], c[1]); err == nil {
 			t.Errorf("NewKeys(%q, %q) accepted", c[0], c[1])
 		}
+	}
+}
+
+func TestDedupeIsScopedBySigner(t *testing.T) {
+	srv := redistest.Start(t)
+	a, rdb := newAppender(t, srv.URL())
+	keys, _ := NewKeys("hookgate", "events")
+	ctx := context.Background()
+	appendIn := func(scopes ...string) Outcome {
+		t.Helper()
+		got, err := a.AppendAs(ctx, keys, time.Hour, stored("evt_1001"), Dedupe{Scopes: scopes, ID: "evt_1001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, step := range []struct {
+		rule   string
+		scopes []string
+		want   Outcome
+	}{
+		{"sender B's event 1001 is new", []string{"s-b"}, Accepted},
+		{"sender A's own event 1001 is not shadowed by B's", []string{"s-a"}, Accepted},
+		{"A's retry is a duplicate", []string{"s-a"}, Duplicate},
+		{"after A adds a rotation secret, A's event is still a duplicate", []string{"s-a", "s-a2"}, Duplicate},
+		{"a new event under rotation is new", []string{"s-c", "s-c2"}, Accepted},
+		{"once the old secret is retired the event stays a duplicate", []string{"s-c2"}, Duplicate},
+	} {
+		if got := appendIn(step.scopes...); got != step.want {
+			t.Fatalf("%s: got %v, want %v", step.rule, got, step.want)
+		}
+	}
+	if n := rdb.XLen(ctx, keys.Stream()).Val(); n != 3 {
+		t.Fatalf("stream holds %d entries, want 3", n)
+	}
+	if _, err := a.AppendAs(ctx, keys, time.Hour, stored("evt_x"), Dedupe{ID: "evt_x"}); err == nil {
+		t.Fatal("an append without a scope was taken")
 	}
 }

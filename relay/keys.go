@@ -30,17 +30,12 @@ func NewKeys(prefix, stream string) (Keys, error) {
 // Stream is the key of the Redis Stream events are appended to.
 func (k Keys) Stream() string { return k.tag }
 
-// Seen is the dedupe key of one provider event. A colon in the tenant (a
-// host:port placeholder, say) is escaped so that no two tenant and id pairs
-// share a key.
-func (k Keys) Seen(source, tenant, id string) string {
-	if strings.ContainsAny(tenant, ":%") {
-		tenant = tenantEscaper.Replace(tenant)
-	}
-	return k.tag + ":seen:" + source + ":" + tenant + ":" + id
+// Seen is the dedupe key of one provider event in one signer's scope
+// (verifier.SecretScope or NamedScope). Neither source nor scope holds a
+// colon, so the id, last, needs no escaping for keys to stay distinct.
+func (k Keys) Seen(source, scope, id string) string {
+	return k.tag + ":seen:" + source + ":" + scope + ":" + id
 }
-
-var tenantEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
 
 // Retry is the sorted set of one relay's scheduled retries: member
 // "<stream key>|<entry id>", score the due time in unix milliseconds.

@@ -2,9 +2,11 @@ package tests
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +33,13 @@ const contractSite = `
 		secret wp_shared_secret
 	}
 	webhook /hmac hmac {
+		secret generic_secret
+		header X-Signature
+		prefix sha256=
+		id_header X-Delivery
+		type_field kind
+	}
+	webhook /hmac-field hmac {
 		secret generic_secret
 		header X-Signature
 		prefix sha256=
@@ -78,6 +87,9 @@ func TestIngestContract(t *testing.T) {
 	in := startIngest(t)
 	now := time.Now()
 	big := `{"id":"evt_big","type":"x","pad":"` + strings.Repeat("a", 5000) + `"}`
+	ghID := bodyID("", `{"action":"opened"}`)
+	wpID := bodyID(strconv.FormatInt(now.Unix(), 10), `{"event":"post.published","post_id":7}`)
+	hmacID := bodyID("", `{"kind":"ping"}`)
 	cases := []struct {
 		name   string
 		method string
@@ -106,36 +118,46 @@ func TestIngestContract(t *testing.T) {
 			stripeSigned(`{"id":"evt_x",`, now), `{"id":"evt_x",`, 400, ""},
 		{"signed JSON without an event id is a bad request", "POST", "/stripe",
 			stripeSigned(`{"type":"invoice.paid"}`, now), `{"type":"invoice.paid"}`, 400, `{"error":"body has no string \"id\" field"}`},
-		{"github without a delivery id is a bad request", "POST", "/github",
-			with(githubSigned(`{"action":"opened"}`, "d-1"), "X-Github-Delivery", ""), `{"action":"opened"}`, 400, `{"error":"missing X-Github-Delivery header"}`},
+		{"a signed id longer than 256 bytes is a bad request", "POST", "/stripe",
+			stripeSigned(stripeEvent(strings.Repeat("e", 257)), now), stripeEvent(strings.Repeat("e", 257)), 400, `{"error":"event id must be 1 to 256 visible ASCII characters"}`},
+		{"a signed id with a control byte is a bad request", "POST", "/stripe",
+			stripeSigned(`{"id":"bad\u0001id","type":"x"}`, now), `{"id":"bad\u0001id","type":"x"}`, 400, `{"error":"event id must be 1 to 256 visible ASCII characters"}`},
 		{"wrong token is rejected", "POST", "/token",
 			http.Header{"X-Token": {"static-token-124"}}, `{"id":"tok_1"}`, 401, ""},
 		{"stripe event signed with the second secret is accepted", "POST", "/stripe",
 			stripeSigned(stripeEvent("evt_ok"), now), stripeEvent("evt_ok"), 202, `{"status":"accepted","id":"evt_ok"}`},
-		{"github event is accepted", "POST", "/github",
-			githubSigned(`{"action":"opened"}`, "d-1"), `{"action":"opened"}`, 202, `{"status":"accepted","id":"d-1"}`},
+		{"github event is accepted under the hash of its signed body", "POST", "/github",
+			githubSigned(`{"action":"opened"}`, "d-1"), `{"action":"opened"}`, 202, `{"status":"accepted","id":"` + ghID + `"}`},
 		{"standard webhooks event is accepted", "POST", "/standard",
 			standardSigned(`{"type":"user.created","data":{}}`, "msg_1", now), `{"type":"user.created","data":{}}`, 202, `{"status":"accepted","id":"msg_1"}`},
-		{"wordpress event is accepted", "POST", "/wordpress",
-			wordpressSigned(`{"event":"post.published","post_id":7}`, "wp-1", now), `{"event":"post.published","post_id":7}`, 202, `{"status":"accepted","id":"wp-1"}`},
+		{"wordpress event without a body id is accepted under the hash of its signed bytes", "POST", "/wordpress",
+			wordpressSigned(`{"event":"post.published","post_id":7}`, "wp-1", now), `{"event":"post.published","post_id":7}`, 202, `{"status":"accepted","id":"` + wpID + `"}`},
 		{"wordpress event whose signed body names the same id is accepted", "POST", "/wordpress",
 			wordpressSigned(`{"id":"wp-2","event":"comment.created","comment_id":3}`, "wp-2", now), `{"id":"wp-2","event":"comment.created","comment_id":3}`, 202, `{"status":"accepted","id":"wp-2"}`},
 		{"a signed wordpress body resent under another X-Event-Id is a bad request", "POST", "/wordpress",
 			wordpressSigned(`{"id":"wp-2","event":"comment.created","comment_id":3}`, "wp-forged", now), `{"id":"wp-2","event":"comment.created","comment_id":3}`, 400, `{"error":"X-Event-Id header differs from the body's \"id\" field"}`},
-		{"generic hmac event is accepted", "POST", "/hmac",
+		{"generic hmac event is accepted under the hash of its signed body", "POST", "/hmac",
 			http.Header{"X-Delivery": {"h-1"}, "X-Signature": {"sha256=" + hex.EncodeToString(mac([]byte(hmacSecret), `{"kind":"ping"}`))}},
-			`{"kind":"ping"}`, 202, `{"status":"accepted","id":"h-1"}`},
-		{"an hmac route with id_header and id_field takes the header, whatever the body says", "POST", "/hmac",
-			http.Header{"X-Delivery": {"h-2"}, "X-Signature": {"sha256=" + hex.EncodeToString(mac([]byte(hmacSecret), `{"id":"other","kind":"ping"}`))}},
-			`{"id":"other","kind":"ping"}`, 202, `{"status":"accepted","id":"h-2"}`},
+			`{"kind":"ping"}`, 202, `{"status":"accepted","id":"` + hmacID + `"}`},
+		{"an unsigned id header never makes an hmac replay new", "POST", "/hmac",
+			http.Header{"X-Delivery": {"h-2"}, "X-Signature": {"sha256=" + hex.EncodeToString(mac([]byte(hmacSecret), `{"kind":"ping"}`))}},
+			`{"kind":"ping"}`, 200, `{"status":"duplicate","id":"` + hmacID + `"}`},
+		{"an hmac route with id_field takes the signed body id", "POST", "/hmac-field",
+			http.Header{"X-Delivery": {"h-3"}, "X-Signature": {"sha256=" + hex.EncodeToString(mac([]byte(hmacSecret), `{"id":"h-3","kind":"ping"}`))}},
+			`{"id":"h-3","kind":"ping"}`, 202, `{"status":"accepted","id":"h-3"}`},
+		{"an hmac id header that differs from the signed body id is a bad request", "POST", "/hmac-field",
+			http.Header{"X-Delivery": {"h-other"}, "X-Signature": {"sha256=" + hex.EncodeToString(mac([]byte(hmacSecret), `{"id":"h-4","kind":"ping"}`))}},
+			`{"id":"h-4","kind":"ping"}`, 400, `{"error":"X-Delivery header differs from the body's \"id\" field"}`},
 		{"token event is accepted", "POST", "/token",
 			http.Header{"X-Token": {tokenSecret}}, `{"id":"tok_1"}`, 202, `{"status":"accepted","id":"tok_1"}`},
 		{"the same stripe event again is a duplicate", "POST", "/stripe",
 			stripeSigned(stripeEvent("evt_ok"), now), stripeEvent("evt_ok"), 200, `{"status":"duplicate","id":"evt_ok"}`},
 		{"the same github delivery again is a duplicate", "POST", "/github",
-			githubSigned(`{"action":"opened"}`, "d-1"), `{"action":"opened"}`, 200, `{"status":"duplicate","id":"d-1"}`},
+			githubSigned(`{"action":"opened"}`, "d-1"), `{"action":"opened"}`, 200, `{"status":"duplicate","id":"` + ghID + `"}`},
 		{"a captured github body resent under a new delivery id is a duplicate", "POST", "/github",
-			githubSigned(`{"action":"opened"}`, "d-forged"), `{"action":"opened"}`, 200, `{"status":"duplicate","id":"d-forged"}`},
+			githubSigned(`{"action":"opened"}`, "d-forged"), `{"action":"opened"}`, 200, `{"status":"duplicate","id":"` + ghID + `"}`},
+		{"a github delivery without a delivery id is named by its body all the same", "POST", "/github",
+			with(githubSigned(`{"action":"opened"}`, "d-1"), "X-Github-Delivery", ""), `{"action":"opened"}`, 200, `{"status":"duplicate","id":"` + ghID + `"}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,7 +191,7 @@ func TestIngestContract(t *testing.T) {
 		for _, m := range in.entries(t, "events") {
 			got[m.Values["id"].(string)] = m.Values["source"].(string)
 		}
-		want := map[string]string{"evt_ok": "stripe", "d-1": "github", "msg_1": "standard", "wp-1": "wordpress", "wp-2": "wordpress", "h-1": "hmac", "h-2": "hmac", "tok_1": "token"}
+		want := map[string]string{"evt_ok": "stripe", ghID: "github", "msg_1": "standard", wpID: "wordpress", "wp-2": "wordpress", hmacID: "hmac", "h-3": "hmac", "tok_1": "token"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("stream holds %v, want %v", got, want)
 		}
@@ -177,7 +199,7 @@ func TestIngestContract(t *testing.T) {
 
 	t.Run("a stored entry has what the relay needs", func(t *testing.T) {
 		for _, m := range in.entries(t, "events") {
-			if m.Values["id"] != "d-1" {
+			if m.Values["id"] != ghID {
 				continue
 			}
 			s, err := relay.Decode(m.Values)
@@ -206,16 +228,24 @@ func TestIngestContract(t *testing.T) {
 
 func TestIngestTenantFromPlaceholder(t *testing.T) {
 	in := startIngest(t)
-	body := stripeEvent("evt_tenant")
-	for _, tenant := range []string{"acme", "globex"} {
-		status, _, reply := in.caddy.post(t, "/tenants/"+tenant, stripeSigned(body, time.Now()), []byte(body))
-		if status != 202 {
-			t.Fatalf("tenant %s: %d %s", tenant, status, reply)
+	for _, tc := range []struct {
+		path, id string
+		status   int
+	}{
+		{"/tenants/acme", "evt_acme", 202},
+		{"/tenants/Globex", "evt_globex", 202},
+		{"/tenants/acme:x", "evt_colon", 400},
+		{"/tenants/a%0Ab", "evt_newline", 400},
+		{"/tenants/" + strings.Repeat("t", 65), "evt_long", 400},
+	} {
+		body := stripeEvent(tc.id)
+		if status, _, reply := in.caddy.post(t, tc.path, stripeSigned(body, time.Now()), []byte(body)); status != tc.status {
+			t.Fatalf("%s: %d %s, want %d", tc.path, status, reply, tc.status)
 		}
 	}
 	msgs := in.entries(t, "tenants")
 	if len(msgs) != 2 || msgs[0].Values["tenant"] != "acme" || msgs[1].Values["tenant"] != "globex" {
-		t.Fatalf("one event id under two tenants must be stored twice, got %v", msgs)
+		t.Fatalf("want the acme and globex events with lowercased tenants, got %v", msgs)
 	}
 }
 
@@ -300,6 +330,16 @@ func TestSlowRedisIsUnavailable(t *testing.T) {
 	if took := time.Since(start); took > 1500*time.Millisecond {
 		t.Fatalf("503 took %v; the bound is 300ms", took)
 	}
+}
+
+// bodyID is the id ingest gives an event whose signature covers no id: the
+// hash of the signed timestamp (when there is one) and body.
+func bodyID(ts, body string) string {
+	if ts != "" {
+		body = ts + "." + body
+	}
+	sum := sha256.Sum256([]byte(body))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 func with(h http.Header, key, value string) http.Header {

@@ -37,7 +37,7 @@ func FuzzStripeHeader(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, header string, body []byte) {
-		err := v.Verify(headers("Stripe-Signature", header), body)
+		err := verifyErr(v.Verify(headers("Stripe-Signature", header), body))
 		checkSentinel(t, err)
 		if ts, unix, ok := parseStripeHeader(header); ok && !strings.Contains(header, "t="+ts) {
 			t.Fatalf("parsed t=%s (%d) is not in %q", ts, unix, header)
@@ -52,7 +52,7 @@ func FuzzStripeHeader(f *testing.F) {
 			}
 		}
 		signed := "t=1700000000,v1=" + stripeSign(stripeSecret, "1700000000", string(body))
-		if err := v.Verify(headers("Stripe-Signature", signed), body); err != nil {
+		if err := verifyErr(v.Verify(headers("Stripe-Signature", signed), body)); err != nil {
 			t.Fatalf("a correctly signed body was rejected: %v", err)
 		}
 	})
@@ -75,7 +75,7 @@ func FuzzStandardSignatures(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, list string, body []byte) {
 		h := standardRequest("webhook", standardID, standardTS, list)
-		err := v.Verify(h, body)
+		err := verifyErr(v.Verify(h, body))
 		checkSentinel(t, err)
 		good, _ := wh.Sign(standardID, at(1614265330)(), body)
 		if err == nil {
@@ -87,7 +87,7 @@ func FuzzStandardSignatures(f *testing.F) {
 			}
 		}
 		for _, withGood := range []string{list + " " + good, good + " " + list} {
-			if err := v.Verify(standardRequest("webhook", standardID, standardTS, withGood), body); err != nil {
+			if err := verifyErr(v.Verify(standardRequest("webhook", standardID, standardTS, withGood), body)); err != nil {
 				t.Fatalf("a list holding a good signature was rejected: %q: %v", withGood, err)
 			}
 		}
@@ -148,13 +148,13 @@ func FuzzHMACSignature(f *testing.F) {
 		if decodeBase64(sig[:], value) && base64.StdEncoding.EncodeToString(sig[:]) != value {
 			t.Fatalf("base64 %q does not round-trip", value)
 		}
-		err := hexV.Verify(headers("X-Sig", value), []byte(githubBody))
+		err := verifyErr(hexV.Verify(headers("X-Sig", value), []byte(githubBody)))
 		checkSentinel(t, err)
 		rest, prefixed := strings.CutPrefix(value, "sha256=")
 		if (err == nil) != (prefixed && strings.EqualFold(rest, hex.EncodeToString(mac))) {
 			t.Fatalf("hex verifier on %q: %v", value, err)
 		}
-		err = b64V.Verify(headers("X-Sig", value), []byte(githubBody))
+		err = verifyErr(b64V.Verify(headers("X-Sig", value), []byte(githubBody)))
 		checkSentinel(t, err)
 		if (err == nil) != (value == base64.StdEncoding.EncodeToString(mac)) {
 			t.Fatalf("base64 verifier on %q: %v", value, err)
@@ -172,7 +172,7 @@ func FuzzToken(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, token string) {
-		err := v.Verify(headers("X-Gitlab-Token", token), nil)
+		err := verifyErr(v.Verify(headers("X-Gitlab-Token", token), nil))
 		checkSentinel(t, err)
 		if (err == nil) != (token == secret || token == "other-token") {
 			t.Fatalf("Verify(%q) = %v", token, err)

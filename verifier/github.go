@@ -1,8 +1,11 @@
 // GitHub: X-Hub-Signature-256: sha256=<hex>, the HMAC-SHA256 of the raw body
-// keyed with the secret's bytes. Nothing signed carries a time, so the
-// delivery id (X-GitHub-Delivery), deduplicated at ingest, is the only
-// replay guard. The legacy SHA-1 X-Hub-Signature is not accepted. The
-// "ping" event sent on hook creation is an ordinary delivery: no handshake.
+// keyed with the secret's bytes. Nothing signed carries a time or an id:
+// X-GitHub-Delivery and X-GitHub-Event are not signed. So the event is named
+// by the hash of its body, deduplicated at ingest (the only replay guard, as
+// long as dedupe_ttl), with the delivery id kept as a label and the event
+// header read as the type of the first delivery only. The legacy SHA-1
+// X-Hub-Signature is not accepted. The "ping" event sent on hook creation is
+// an ordinary delivery: no handshake.
 
 package verifier
 
@@ -14,10 +17,9 @@ type GitHub struct {
 }
 
 var githubLocator = Locator{
-	IDHeader:     "X-Github-Delivery",
-	DedupeOnBody: true,
-	TypeHeader:   "X-Github-Event",
-	ContentType:  "application/json",
+	IDHeader:    "X-Github-Delivery",
+	TypeHeader:  "X-Github-Event",
+	ContentType: "application/json",
 	Audit: []string{
 		"X-Github-Event",
 		"X-Github-Delivery",
@@ -42,7 +44,9 @@ func NewGitHub(cfg Config) (*GitHub, error) {
 }
 
 // Verify checks X-Hub-Signature-256.
-func (g *GitHub) Verify(h http.Header, body []byte) error { return g.signature.Verify(h, body) }
+func (g *GitHub) Verify(h http.Header, body []byte) (Signed, error) {
+	return g.signature.Verify(h, body)
+}
 
 // Locate returns GitHub's locations, header names in canonical form; the
 // slices are shared and must not be modified.

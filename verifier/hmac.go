@@ -82,12 +82,7 @@ func newHMAC(scheme string, cfg Config, opts HMACOptions) (*HMAC, error) {
 	if v.window, err = newWindow(scheme, cfg); err != nil {
 		return nil, err
 	}
-	loc := Locator{
-		IDHeader:   canonicalOrEmpty(opts.IDHeader),
-		IDField:    opts.IDField,
-		TypeHeader: canonicalOrEmpty(opts.TypeHeader),
-		TypeField:  opts.TypeField,
-	}
+	loc := fieldsLocator(opts.IDHeader, opts.IDField, opts.TypeHeader, opts.TypeField)
 	if opts.TimestampHeader != "" {
 		v.timestampHeader = http.CanonicalHeaderKey(opts.TimestampHeader)
 	}
@@ -111,37 +106,49 @@ func canonicalOrEmpty(name string) string {
 	return http.CanonicalHeaderKey(name)
 }
 
+// fieldsLocator is the Locator of a generic scheme. An id header is only a
+// label (it is not signed); the type header is read when no type field is
+// set, and cannot re-type a replay since the dedupe key leaves it out.
+func fieldsLocator(idHeader, idField, typeHeader, typeField string) Locator {
+	return Locator{
+		IDHeader:   canonicalOrEmpty(idHeader),
+		IDField:    idField,
+		TypeHeader: canonicalOrEmpty(typeHeader),
+		TypeField:  typeField,
+	}
+}
+
 // Verify checks the signature header and, if configured, the timestamp.
-func (v *HMAC) Verify(h http.Header, body []byte) error {
+func (v *HMAC) Verify(h http.Header, body []byte) (Signed, error) {
 	values := h[v.header]
 	if len(values) == 0 || values[0] == "" {
-		return ErrMissing
+		return Signed{}, ErrMissing
 	}
 	var ts string
 	var unix int64
 	if v.timestampHeader != "" {
 		if ts = headerValue(h, v.timestampHeader); ts == "" {
-			return ErrMissing
+			return Signed{}, ErrMissing
 		}
 		var ok bool
 		if unix, ok = parseTimestamp(ts); !ok {
-			return ErrMalformed
+			return Signed{}, ErrMalformed
 		}
 	}
 	if !v.anyWellFormed(values) {
-		return ErrMalformed
+		return Signed{}, ErrMalformed
 	}
 	var prefix []string
 	if ts != "" {
 		prefix = []string{ts, "."}
 	}
 	if !signedWith(v.keys, func(mac []byte) bool { return v.anyMatches(values, mac) }, body, prefix...) {
-		return ErrMismatch
+		return Signed{}, ErrMismatch
 	}
 	if ts != "" && !v.window.contains(unix) {
-		return ErrStale
+		return Signed{}, ErrStale
 	}
-	return nil
+	return Signed{Timestamp: ts}, nil
 }
 
 // Locate returns the locations given in the options; the slices are shared

@@ -33,10 +33,9 @@ type Standard struct {
 }
 
 var standardLocator = Locator{
-	IDHeader:    webhookHeaders.id,
 	TypeField:   "type",
 	ContentType: "application/json",
-	Audit:       []string{webhookHeaders.id, webhookHeaders.timestamp},
+	Audit:       []string{webhookHeaders.id, webhookHeaders.timestamp, svixHeaders.id, svixHeaders.timestamp},
 }
 
 // NewStandard builds a Standard Webhooks verifier. Each secret is base64,
@@ -62,49 +61,36 @@ func NewStandard(cfg Config) (*Standard, error) {
 }
 
 // Verify checks the webhook-* headers or, when webhook-signature is absent,
-// the svix-* ones. On success with svix-* names it also sets Webhook-Id and
-// Webhook-Timestamp in h to the svix values (unless already present), so
-// that the Locator, audit and everything downstream know one name only.
-func (v *Standard) Verify(h http.Header, body []byte) error {
-	names, svix := webhookHeaders, false
+// the svix-* ones, and returns the id and timestamp of the family that was
+// signed: a header of the other family is not covered and is ignored.
+func (v *Standard) Verify(h http.Header, body []byte) (Signed, error) {
+	names := webhookHeaders
 	if _, ok := h[names.signature]; !ok {
-		names, svix = svixHeaders, true
+		names = svixHeaders
 	}
 	id := headerValue(h, names.id)
 	ts := headerValue(h, names.timestamp)
 	list := headerValue(h, names.signature)
 	if id == "" || ts == "" || list == "" {
-		return ErrMissing
+		return Signed{}, ErrMissing
 	}
 	unix, ok := parseTimestamp(ts)
 	if !ok || !standardWellFormed(list) {
-		return ErrMalformed
+		return Signed{}, ErrMalformed
 	}
 	if !signedWith(v.keys, func(mac []byte) bool { return standardMatches(list, mac) }, body, id, ".", ts, ".") {
-		return ErrMismatch
+		return Signed{}, ErrMismatch
 	}
 	if !v.window.contains(unix) {
-		return ErrStale
+		return Signed{}, ErrStale
 	}
-	if svix {
-		adoptSvixNames(h)
-	}
-	return nil
+	return Signed{ID: id, Timestamp: ts}, nil
 }
 
-// Locate returns the webhook-* locations in canonical form; Verify makes
-// them hold for svix-* deliveries too. The slices are shared and must not be
-// modified.
+// Locate returns the Standard Webhooks locations: the id is the signed
+// one Verify returns, the type a body field. The slices are shared and must
+// not be modified.
 func (v *Standard) Locate() Locator { return standardLocator }
-
-func adoptSvixNames(h http.Header) {
-	if _, ok := h[webhookHeaders.id]; !ok {
-		h[webhookHeaders.id] = h[svixHeaders.id]
-	}
-	if _, ok := h[webhookHeaders.timestamp]; !ok {
-		h[webhookHeaders.timestamp] = h[svixHeaders.timestamp]
-	}
-}
 
 // standardWellFormed reports whether the list holds at least one v1 entry
 // carrying a well-formed signature.

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,7 +70,7 @@ func TestStandard(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkErr(t, v.Verify(standardRequest(tc.prefix, tc.id, tc.ts, tc.sig), []byte(standardBody)), tc.want)
+			checkErr(t, verifyErr(v.Verify(standardRequest(tc.prefix, tc.id, tc.ts, tc.sig), []byte(standardBody))), tc.want)
 		})
 	}
 }
@@ -79,39 +80,46 @@ func TestStandardSvixNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Run("a verified svix delivery exposes its id under the Locator's name", func(t *testing.T) {
-		h := standardRequest("svix", standardID, standardTS, standardSig)
-		checkErr(t, v.Verify(h, []byte(standardBody)), nil)
-		loc := v.Locate()
-		if got := h.Get(loc.IDHeader); got != standardID {
-			t.Fatalf("%s = %q, want %q", loc.IDHeader, got, standardID)
+	signedAs := func(t *testing.T, h http.Header, want Signed) {
+		t.Helper()
+		before := h.Clone()
+		got, err := v.Verify(h, []byte(standardBody))
+		checkErr(t, err, nil)
+		if got != want {
+			t.Fatalf("Verify = %+v, want %+v", got, want)
 		}
-		if got := h.Get("Webhook-Timestamp"); got != standardTS {
-			t.Fatalf("Webhook-Timestamp = %q, want %q", got, standardTS)
+		if !reflect.DeepEqual(h, before) {
+			t.Fatalf("Verify changed the headers: %v, was %v", h, before)
 		}
+	}
+	t.Run("a verified svix delivery returns its signed id and timestamp", func(t *testing.T) {
+		signedAs(t, standardRequest("svix", standardID, standardTS, standardSig), Signed{ID: standardID, Timestamp: standardTS})
 	})
-	t.Run("a rejected svix delivery leaves the headers alone", func(t *testing.T) {
-		h := standardRequest("svix", standardID, standardTS, "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=")
-		checkErr(t, v.Verify(h, []byte(standardBody)), ErrMismatch)
-		if _, ok := h["Webhook-Id"]; ok {
-			t.Fatal("Webhook-Id was set")
-		}
+	t.Run("an unsigned webhook-id added to a svix delivery is ignored", func(t *testing.T) {
+		h := standardRequest("svix", standardID, standardTS, standardSig)
+		h.Set("Webhook-Id", "msg_fresh_replay")
+		signedAs(t, h, Signed{ID: standardID, Timestamp: standardTS})
 	})
 	t.Run("webhook names win over svix names", func(t *testing.T) {
 		h := standardRequest("webhook", standardID, standardTS, standardSig)
 		h.Set("Svix-Id", "msg_other")
 		h.Set("Svix-Timestamp", standardTS)
 		h.Set("Svix-Signature", standardSig)
-		checkErr(t, v.Verify(h, []byte(standardBody)), nil)
-		if got := h.Get("Webhook-Id"); got != standardID {
-			t.Fatalf("Webhook-Id = %q", got)
+		signedAs(t, h, Signed{ID: standardID, Timestamp: standardTS})
+	})
+	t.Run("a rejected svix delivery returns nothing signed", func(t *testing.T) {
+		h := standardRequest("svix", standardID, standardTS, "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=")
+		got, err := v.Verify(h, []byte(standardBody))
+		checkErr(t, err, ErrMismatch)
+		if got != (Signed{}) {
+			t.Fatalf("Verify = %+v", got)
 		}
 	})
 	t.Run("names of both families are not mixed", func(t *testing.T) {
 		h := standardRequest("svix", standardID, standardTS, standardSig)
 		h.Del("Svix-Id")
 		h.Set("Webhook-Id", standardID)
-		checkErr(t, v.Verify(h, []byte(standardBody)), ErrMissing)
+		checkErr(t, verifyErr(v.Verify(h, []byte(standardBody))), ErrMissing)
 	})
 }
 
@@ -162,7 +170,7 @@ func TestStandardAcceptsWhatTheLibrarySigns(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := standardRequest("webhook", tc.id, strconv.FormatInt(tc.ts, 10), sig)
-			checkErr(t, v.Verify(h, []byte(tc.body)), nil)
+			checkErr(t, verifyErr(v.Verify(h, []byte(tc.body))), nil)
 		})
 	}
 }
@@ -173,7 +181,7 @@ func TestStandardRejectsOneByteChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	verify := func(id, ts, sig, body string) error {
-		return v.Verify(standardRequest("webhook", id, ts, sig), []byte(body))
+		return verifyErr(v.Verify(standardRequest("webhook", id, ts, sig), []byte(body)))
 	}
 	for _, tc := range []struct {
 		name     string

@@ -44,22 +44,22 @@ func NewStripe(cfg Config) (*Stripe, error) {
 
 // Verify checks Stripe-Signature. The MAC is checked before the age, so
 // ErrStale always means an authentic but late (or replayed) event.
-func (s *Stripe) Verify(h http.Header, body []byte) error {
+func (s *Stripe) Verify(h http.Header, body []byte) (Signed, error) {
 	header := headerValue(h, stripeHeader)
 	if header == "" {
-		return ErrMissing
+		return Signed{}, ErrMissing
 	}
 	ts, unix, ok := parseStripeHeader(header)
 	if !ok {
-		return ErrMalformed
+		return Signed{}, ErrMalformed
 	}
 	if !signedWith(s.keys, func(mac []byte) bool { return stripeMatches(header, mac) }, body, ts, ".") {
-		return ErrMismatch
+		return Signed{}, ErrMismatch
 	}
 	if !s.window.contains(unix) {
-		return ErrStale
+		return Signed{}, ErrStale
 	}
-	return nil
+	return Signed{Timestamp: ts}, nil
 }
 
 // Locate returns Stripe's locations: id and type are body fields. The slices

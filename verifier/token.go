@@ -48,12 +48,7 @@ func NewToken(cfg Config, opts TokenOptions) (*Token, error) {
 		header:  http.CanonicalHeaderKey(opts.Header),
 		mac:     newMACKey(sha256.New, key),
 		digests: make([][sha256.Size]byte, len(cfg.Secrets)),
-		locator: Locator{
-			IDHeader:   canonicalOrEmpty(opts.IDHeader),
-			IDField:    opts.IDField,
-			TypeHeader: canonicalOrEmpty(opts.TypeHeader),
-			TypeField:  opts.TypeField,
-		},
+		locator: fieldsLocator(opts.IDHeader, opts.IDField, opts.TypeHeader, opts.TypeField),
 	}
 	for i, s := range cfg.Secrets {
 		t.digest(&t.digests[i], s)
@@ -72,10 +67,10 @@ func NewToken(cfg Config, opts TokenOptions) (*Token, error) {
 
 // Verify compares the header's token with every secret, all of them every
 // time, so the time taken does not tell which one matched.
-func (t *Token) Verify(h http.Header, _ []byte) error {
+func (t *Token) Verify(h http.Header, _ []byte) (Signed, error) {
 	token := headerValue(h, t.header)
 	if token == "" {
-		return ErrMissing
+		return Signed{}, ErrMissing
 	}
 	var got [sha256.Size]byte
 	t.digest(&got, token)
@@ -84,9 +79,9 @@ func (t *Token) Verify(h http.Header, _ []byte) error {
 		match = hmac.Equal(got[:], t.digests[i][:]) || match
 	}
 	if !match {
-		return ErrMismatch
+		return Signed{}, ErrMismatch
 	}
-	return nil
+	return Signed{}, nil
 }
 
 func (t *Token) digest(dst *[sha256.Size]byte, token string) {

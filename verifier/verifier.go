@@ -26,31 +26,48 @@ var (
 
 // Verifier checks that a request was signed by the provider and is fresh.
 type Verifier interface {
-	// Verify returns nil when body, received with header h, carries a valid
-	// signature made with one of the configured secrets and, where the
-	// scheme signs a timestamp, that timestamp is within tolerance.
-	Verify(h http.Header, body []byte) error
+	// Verify returns what the signature vouches for when body, received
+	// with header h, carries a valid signature made with one of the
+	// configured secrets and, where the scheme signs a timestamp, that
+	// timestamp is within tolerance. It never changes h.
+	Verify(h http.Header, body []byte) (Signed, error)
 	// Locate says where this provider puts the event id and type, and which
 	// headers are kept with the stored event.
 	Locate() Locator
 }
 
-// Locator tells ingest where a provider's event id and type live. A header
-// wins over a body field; with neither, ingest uses a hash of the body as id.
+// Signed is what a verified signature covers besides the body: the parts of
+// a request that an attacker who captured it cannot change. Everything else
+// in the request is the attacker's (see Identify).
+type Signed struct {
+	// ID is an event id the signature covers (Standard Webhooks'
+	// webhook-id); "" where the scheme signs none.
+	ID string
+	// Timestamp is the signed timestamp as sent; "" where the scheme signs
+	// none.
+	Timestamp string
+}
+
+// Locator tells ingest where a provider's event id and type live. Only the
+// body and Signed are covered by the signature: a header here is a label,
+// never what makes an event new (see Identify).
 type Locator struct {
-	IDHeader    string // header carrying the provider's event id
-	IDField     string // top-level JSON field carrying the event id, read when IDHeader is empty
-	TypeHeader  string // header carrying the event type
-	TypeField   string // top-level JSON field carrying the event type
-	ContentType string // media type the provider always sends; "" accepts any
-	// DedupeOnBody is set where the id header is not signed and no signed
-	// timestamp bounds a replay (GitHub): a captured body resent under
-	// fresh ids must still be a duplicate, so the body hash is the key.
-	DedupeOnBody bool
-	// BodyIDField names a signed body field that, when present, must equal
-	// the unsigned IDHeader (WordPress): a captured body replayed under a
-	// fresh id header is refused instead of passing the dedupe.
-	BodyIDField string
+	// IDField is the top-level body field with the event id. The body is
+	// signed, so the field may key the dedupe.
+	IDField string
+	// IDOptional lets a body without IDField be identified by the hash of
+	// its signed bytes (WordPress) instead of being refused.
+	IDOptional bool
+	// IDHeader is an unsigned header naming the event, kept for audit.
+	// Where the body names the event too, the two must agree.
+	IDHeader string
+	// TypeField is the top-level body field with the event type.
+	TypeField string
+	// TypeHeader is an unsigned header with the event type, read only
+	// when no TypeField is set (GitHub signs no type). The dedupe key never
+	// includes it, so a replay cannot re-type a stored event.
+	TypeHeader  string
+	ContentType string   // media type the provider always sends; "" accepts any
 	Audit       []string // headers stored with the event for audit and normalization
 }
 

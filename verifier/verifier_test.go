@@ -112,11 +112,6 @@ func TestLocators(t *testing.T) {
 				}
 			}
 		})
-		t.Run(name+": the event id has a source", func(t *testing.T) {
-			if name != "hmac" && name != "token" && loc.IDHeader == "" && loc.IDField == "" {
-				t.Error("no IDHeader or IDField")
-			}
-		})
 	}
 }
 
@@ -176,3 +171,6 @@ func TestWindow(t *testing.T) {
 		})
 	}
 }
+
+// verifyErr keeps the error of a Verify, for tests about the verdict only.
+func verifyErr(_ Signed, err error) error { return err }

@@ -1,8 +1,10 @@
 // WordPress (this project's seed scheme, signed by the companion plugin):
 // X-WP-Signature is the base64 HMAC-SHA256 of X-WP-Timestamp + "." + body,
 // keyed with the secret's bytes; the timestamp is unix seconds held to the
-// tolerance, and X-Event-Id names the event. The plugin also puts the id in
-// the signed body as "id"; when present it must equal X-Event-Id.
+// tolerance. The plugin puts the event id in the signed body as "id", which
+// names the event; X-Event-Id carries it too but is not signed, so it is a
+// label that must agree. A body without a string "id" is named by the hash
+// of the signed timestamp and body.
 
 package verifier
 
@@ -14,8 +16,9 @@ type WordPress struct {
 }
 
 var wordpressLocator = Locator{
+	IDField:     "id",
+	IDOptional:  true,
 	IDHeader:    "X-Event-Id",
-	BodyIDField: "id",
 	TypeField:   "event",
 	ContentType: "application/json",
 	Audit:       []string{"X-Event-Id", "X-Wp-Timestamp"},
@@ -36,7 +39,9 @@ func NewWordPress(cfg Config) (*WordPress, error) {
 }
 
 // Verify checks X-WP-Signature and the freshness of X-WP-Timestamp.
-func (w *WordPress) Verify(h http.Header, body []byte) error { return w.signature.Verify(h, body) }
+func (w *WordPress) Verify(h http.Header, body []byte) (Signed, error) {
+	return w.signature.Verify(h, body)
+}
 
 // Locate returns WordPress's locations, header names in canonical form; the
 // slices are shared and must not be modified.

@@ -1,0 +1,142 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestScanStrict(t *testing.T) {
+	many := func(n int, extra string) string {
+		var b strings.Builder
+		b.WriteString(`{"data":{`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`"k` + strconv.Itoa(i) + `":1`)
+		}
+		b.WriteString(extra + `}}`)
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name  string
+		body  string
+		depth int
+		err   string
+	}{
+		{"a plain object passes", `{"id":"evt_1","type":"invoice.paid","data":{"object":{"id":"in_1"}}}`, 64, ""},
+		{"a repeated top-level type is refused", `{"type":"invoice.paid","id":"e","type":"customer.deleted"}`, 64, "duplicate object key"},
+		{"a repeated nested key is refused", `{"data":{"object":{"customer":"a","customer":"b"}}}`, 64, "duplicate object key"},
+		{"a repeat spelled with an escape is refused", `{"type":"a","t\u0079pe":"b"}`, 64, "duplicate object key"},
+		{"two invalid UTF-8 names that decode alike are refused", "{\"\xff\":1,\"\xfe\":2}", 64, "duplicate object key"},
+		{"the same name in sibling objects is fine", `{"a":{"id":1},"b":{"id":2},"c":[{"id":3},{"id":4}]}`, 64, ""},
+		{"the same name at two depths is fine", `{"id":1,"data":{"id":2,"data":{"id":3}}}`, 64, ""},
+		{"a repeat after a nested object is refused", `{"a":1,"b":{"a":2},"a":3}`, 64, "duplicate object key"},
+		{"a large object without repeats passes", many(500, ""), 64, ""},
+		{"a large object with one repeat is refused", many(500, `,"k7":2`), 64, "duplicate object key"},
+		{"nesting at the limit passes", strings.Repeat(`{"a":`, 3) + `1` + strings.Repeat(`}`, 3), 3, ""},
+		{"nesting past the limit is refused", strings.Repeat(`{"a":`, 4) + `1` + strings.Repeat(`}`, 4), 3, "nesting deeper than 3 levels"},
+		{"arrays count toward the depth", `{"a":[[[1]]]}`, 3, "nesting deeper than 3 levels"},
+		{"empty containers count toward the depth", `{"a":[[{}]]}`, 3, "nesting deeper than 3 levels"},
+		{"an array body is refused", `[{"id":1}]`, 64, "not a JSON object"},
+		{"a syntax error is still refused", `{"a":1,}`, 64, "invalid JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ScanStrict([]byte(tc.body), tc.depth, nil, nil)
+			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+				t.Fatalf("ScanStrict = %v, want %q", err, tc.err)
+			}
+		})
+	}
+	t.Run("the offset of a repeat is where the second name starts", func(t *testing.T) {
+		err := ScanStrict([]byte(`{"a":1,"a":2}`), 64, nil, nil)
+		var se *SyntaxError
+		if !errors.As(err, &se) || se.Offset != 7 {
+			t.Fatalf("err = %v, want offset 7", err)
+		}
+	})
+	t.Run("wanted fields are read as Scan reads them", func(t *testing.T) {
+		out := make([]string, 2)
+		if err := ScanStrict([]byte(`{"id":"evt_1","type":"a.b"}`), 64, []string{"id", "type"}, out); err != nil || out[0] != "evt_1" || out[1] != "a.b" {
+			t.Fatalf("out = %q, %v", out, err)
+		}
+	})
+}
+
+func FuzzScanStrict(f *testing.F) {
+	for _, s := range scanSeeds() {
+		f.Add(s, uint8(64))
+	}
+	f.Add([]byte(`{"a":1,"a":2}`), uint8(64))
+	f.Add([]byte(`{"a":{"b":1,"b":2}}`), uint8(2))
+	f.Add([]byte(`{"a":[{"b":[{}]}]}`), uint8(3))
+	f.Add([]byte(`{"\u0061":1,"a":2}`), uint8(8))
+	f.Fuzz(func(t *testing.T, body []byte, depth uint8) {
+		limit := int(depth%100) + 1
+		err := ScanStrict(body, limit, nil, nil)
+		want := strictReference(body, limit)
+		if (err == nil) != want {
+			t.Fatalf("ScanStrict(%.80q, %d) = %v, want valid = %v", body, limit, err, want)
+		}
+	})
+}
+
+// strictReference decides ScanStrict's verdict with encoding/json's tokens:
+// a valid object, no repeated decoded name in any object, depth ≤ limit.
+func strictReference(body []byte, limit int) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if !json.Valid(body) || len(trimmed) == 0 || trimmed[0] != '{' {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object bool
+		names  map[string]bool
+		key    bool // the next string token in this object is a name
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && stack[len(stack)-1].object {
+				stack[len(stack)-1].key = true
+			}
+			continue
+		}
+		if top != nil && top.object && top.key {
+			name := tok.(string)
+			if top.names[name] {
+				return false
+			}
+			top.names[name] = true
+			top.key = false
+			continue
+		}
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, &frame{object: d == '{', names: map[string]bool{}, key: d == '{'})
+			if len(stack) > limit {
+				return false
+			}
+			continue
+		}
+		if top != nil && top.object {
+			top.key = true
+		}
+	}
+}

@@ -1,0 +1,242 @@
+// Package caddytest builds Caddy with Hookgate once and runs it from a real
+// Caddyfile against a real redis-server, for the test packages under tests/.
+package caddytest
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookgate/caddy-hookgate/internal/redistest"
+)
+
+// Build compiles cmd/caddy into dir and returns the binary's path. A test
+// package calls it once from TestMain.
+func Build(dir string) (string, error) {
+	bin := filepath.Join(dir, "caddy")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/hookgate/caddy-hookgate/cmd/caddy")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return bin, cmd.Run()
+}
+
+// Main is a TestMain that builds Caddy into *bin, runs the tests and
+// removes the build.
+func Main(m *testing.M, bin *string) {
+	dir, err := os.MkdirTemp("", "hookgate-caddy")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if *bin, err = Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "building caddy:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Caddy is one Caddy process serving a test's Caddyfile.
+type Caddy struct {
+	Base      string // http://127.0.0.1:port
+	Port      int
+	AdminAddr string
+	Dir       string
+	bin       string
+	redisURL  string
+	cmd       *exec.Cmd
+	Log       *SyncBuffer
+}
+
+// Start runs site (the directives of one site block) behind a global block
+// pointing hookgate at redisURL, with hookgateOpts inside that block, and
+// waits until it serves.
+func Start(t testing.TB, bin, redisURL, hookgateOpts, site string) *Caddy {
+	t.Helper()
+	port := redistest.FreePort(t)
+	c := &Caddy{
+		Base:      fmt.Sprintf("http://127.0.0.1:%d", port),
+		Port:      port,
+		AdminAddr: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)),
+		Dir:       t.TempDir(),
+		bin:       bin,
+		redisURL:  redisURL,
+		Log:       &SyncBuffer{},
+	}
+	path := filepath.Join(c.Dir, "Caddyfile")
+	if err := os.WriteFile(path, []byte(c.Caddyfile(hookgateOpts, site)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.cmd = exec.Command(bin, "run", "--config", path, "--adapter", "caddyfile")
+	c.cmd.Env = append(os.Environ(), "HOME="+c.Dir, "XDG_DATA_HOME="+c.Dir, "XDG_CONFIG_HOME="+c.Dir)
+	c.cmd.Stdout, c.cmd.Stderr = c.Log, c.Log
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("starting caddy: %v", err)
+	}
+	t.Cleanup(func() {
+		c.Stop()
+		if t.Failed() {
+			t.Logf("caddy log:\n%s", c.Log.String())
+		}
+	})
+	WaitFor(t, 30*time.Second, "caddy to serve "+c.Base, func() bool {
+		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(c.Base, "http://"), 100*time.Millisecond)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	})
+	return c
+}
+
+// Caddyfile is the whole config Start runs, for a reload with other options.
+// The site answers any host name, so tests can send their own.
+func (c *Caddy) Caddyfile(hookgateOpts, site string) string {
+	return fmt.Sprintf(`{
+	admin %s
+	http_port %d
+	auto_https off
+	persist_config off
+	hookgate {
+		redis %s
+		%s
+	}
+}
+
+http://:%d {
+%s
+}
+`, c.AdminAddr, c.Port, c.redisURL, hookgateOpts, c.Port, site)
+}
+
+// Reload loads a new site and hookgate block through the admin endpoint
+// and waits until probe answers 200 on the new config.
+func (c *Caddy) Reload(t testing.TB, hookgateOpts, site, probe string) {
+	t.Helper()
+	site += "\n\trespond " + probe + " 200"
+	req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(c.Caddyfile(hookgateOpts, site)))
+	req.Header.Set("Content-Type", "text/caddyfile")
+	if status, _, reply := Do(t, req); status != 200 {
+		t.Fatalf("reload: %d %s", status, reply)
+	}
+	WaitFor(t, 10*time.Second, "the reloaded config to serve", func() bool {
+		r, _ := http.NewRequest(http.MethodGet, c.Base+probe, nil)
+		status, _, _ := Do(t, r)
+		return status == 200
+	})
+}
+
+// PID is the Caddy process id, for reading its memory.
+func (c *Caddy) PID() int { return c.cmd.Process.Pid }
+
+// RSS is Caddy's resident memory in bytes.
+func (c *Caddy) RSS(t testing.TB) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.PID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// Alive reports whether the process is still running.
+func (c *Caddy) Alive() bool {
+	return c.cmd != nil && c.cmd.Process.Signal(syscall.Signal(0)) == nil
+}
+
+// Stop ends Caddy with SIGTERM, or SIGKILL after 10 s.
+func (c *Caddy) Stop() {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+	c.cmd = nil
+}
+
+// Post sends body to path with header and returns status, headers and body.
+func (c *Caddy) Post(t testing.TB, path string, header http.Header, body []byte) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.Base+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		if strings.EqualFold(k, "Host") {
+			req.Host = v[0]
+			continue
+		}
+		req.Header[k] = v
+	}
+	return Do(t, req)
+}
+
+// Do sends req with the default client.
+func Do(t testing.TB, req *http.Request) (int, http.Header, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	return resp.StatusCode, resp.Header, b.String()
+}
+
+// WaitFor polls cond until it holds or the deadline passes.
+func WaitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// SyncBuffer collects a child's output while tests read it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

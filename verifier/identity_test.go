@@ -1,0 +1,140 @@
+package verifier
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestIdentify(t *testing.T) {
+	body := []byte(`{"id":"evt_1","type":"invoice.paid"}`)
+	stripeLike := Locator{IDField: "id", TypeField: "type"}
+	wordpressLike := Locator{IDField: "id", IDOptional: true, IDHeader: "X-Event-Id", TypeField: "event"}
+	githubLike := Locator{IDHeader: "X-Github-Delivery", TypeHeader: "X-Github-Event"}
+	hash := signedHash("", body)
+	for _, tc := range []struct {
+		name             string
+		signed           Signed
+		loc              Locator
+		header           http.Header
+		bodyID, bodyType string
+		want             Identity
+		err              string
+	}{
+		{"a signed id names the event", Signed{ID: "msg_1", Timestamp: "1"}, Locator{TypeField: "type"}, nil, "", "invoice.paid",
+			Identity{ID: "msg_1", Type: "invoice.paid", Dedupe: "msg_1"}, ""},
+		{"a signed id wins over a body field", Signed{ID: "msg_1"}, stripeLike, nil, "evt_1", "t",
+			Identity{ID: "msg_1", Type: "t", Dedupe: "msg_1"}, ""},
+		{"a signed body field names the event", Signed{Timestamp: "1"}, stripeLike, nil, "evt_1", "invoice.paid",
+			Identity{ID: "evt_1", Type: "invoice.paid", Dedupe: "evt_1"}, ""},
+		{"a required body id that is missing is refused", Signed{}, stripeLike, nil, "", "x",
+			Identity{}, `body has no string "id" field`},
+		{"an optional body id that is missing falls back to the signed bytes", Signed{Timestamp: "1700000000"}, wordpressLike,
+			http.Header{"X-Event-Id": {"fresh-label"}}, "", "post.published",
+			Identity{ID: signedHash("1700000000", body), Type: "post.published", Dedupe: signedHash("1700000000", body)}, ""},
+		{"an unsigned id header that differs from the signed body id is refused", Signed{Timestamp: "1"}, wordpressLike,
+			http.Header{"X-Event-Id": {"other"}}, "e1", "x", Identity{}, "X-Event-Id header differs"},
+		{"an unsigned id header equal to the body id is fine", Signed{Timestamp: "1"}, wordpressLike,
+			http.Header{"X-Event-Id": {"e1"}}, "e1", "x", Identity{ID: "e1", Type: "x", Dedupe: "e1"}, ""},
+		{"an unsigned id header alone never names the event", Signed{}, githubLike,
+			http.Header{"X-Github-Delivery": {"guid-1"}, "X-Github-Event": {"issues"}}, "", "",
+			Identity{ID: hash, Type: "issues", Dedupe: hash}, ""},
+		{"a fresh unsigned id header gives the same identity", Signed{}, githubLike,
+			http.Header{"X-Github-Delivery": {"guid-2"}, "X-Github-Event": {"issues"}}, "", "",
+			Identity{ID: hash, Type: "issues", Dedupe: hash}, ""},
+		{"a type header is ignored where the body has a type field", Signed{}, Locator{IDField: "id", TypeField: "type", TypeHeader: "X-Type"},
+			http.Header{"X-Type": {"customer.deleted"}}, "evt_1", "order.paid",
+			Identity{ID: "evt_1", Type: "order.paid", Dedupe: "evt_1"}, ""},
+		{"a control byte in the id is refused", Signed{}, stripeLike, nil, "bad\x01id", "x", Identity{}, "visible ASCII"},
+		{"a space in the id is refused", Signed{ID: "a b"}, stripeLike, nil, "", "x", Identity{}, "visible ASCII"},
+		{"a non-ASCII id is refused", Signed{}, stripeLike, nil, "évt", "x", Identity{}, "visible ASCII"},
+		{"an id of 257 bytes is refused", Signed{}, stripeLike, nil, strings.Repeat("a", 257), "x", Identity{}, "visible ASCII"},
+		{"an id of 256 bytes is fine", Signed{}, stripeLike, nil, strings.Repeat("a", 256), "x",
+			Identity{ID: strings.Repeat("a", 256), Type: "x", Dedupe: strings.Repeat("a", 256)}, ""},
+		{"a type with a newline is refused", Signed{}, stripeLike, nil, "evt_1", "a\nb", Identity{}, "event type"},
+		{"a type header with a control byte is refused", Signed{}, githubLike, http.Header{"X-Github-Event": {"is\x7fsues"}}, "", "",
+			Identity{}, "event type"},
+		{"an empty type is stored empty", Signed{}, stripeLike, nil, "evt_1", "", Identity{ID: "evt_1", Dedupe: "evt_1"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Identify(tc.signed, tc.loc, tc.header, body, tc.bodyID, tc.bodyType)
+			if tc.err != "" {
+				var ie *IdentityError
+				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want an IdentityError containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("Identify = %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSignedHashCoversTheTimestamp(t *testing.T) {
+	body := []byte(`{}`)
+	if signedHash("1", body) == signedHash("2", body) || signedHash("", body) == signedHash("1", body) {
+		t.Fatal("the signed timestamp does not change the hash")
+	}
+}
+
+func TestNormalizeTenant(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"a plain tenant is kept", "acme", "acme"},
+		{"capitals are folded", "ACME", "acme"},
+		{"a host is lowercased", "Hooks.Example.Test", "hooks.example.test"},
+		{"a fully qualified host loses its trailing dot", "hooks.example.test.", "hooks.example.test"},
+		{"digits, dot, dash and underscore are allowed", "a-1_b.2", "a-1_b.2"},
+		{"64 bytes are allowed", strings.Repeat("a", 64), strings.Repeat("a", 64)},
+		{"a colon is refused", "acme:x", ""},
+		{"a decoded %3A is refused", "acme%3Ax", ""},
+		{"a control byte is refused", "ac\x01me", ""},
+		{"a newline is refused", "a\nb", ""},
+		{"a space is refused", "a b", ""},
+		{"65 bytes are refused", strings.Repeat("a", 65), ""},
+		{"2000 bytes are refused", strings.Repeat("a", 2000), ""},
+		{"empty is refused", "", ""},
+		{"a lone dot is kept: it is not a host with a trailing dot", ".", "."},
+		{"non-ASCII is refused", "äcme", ""},
+		{"braces of an unreplaced placeholder are refused", "{http.request.host}", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := NormalizeTenant(tc.in)
+			if tc.want == "" {
+				if !errors.Is(err, ErrTenant) {
+					t.Fatalf("NormalizeTenant(%q) = %q, %v; want ErrTenant", tc.in, got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("NormalizeTenant(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestScopes(t *testing.T) {
+	a, b := SecretScope("whsec_a"), SecretScope("whsec_b")
+	if a == b {
+		t.Fatal("two secrets share a scope")
+	}
+	if a != SecretScope("whsec_a") {
+		t.Fatal("a secret's scope is not stable")
+	}
+	if strings.Contains(a, "whsec_a") || strings.Contains(a, ":") {
+		t.Fatalf("scope %q shows the secret or a key separator", a)
+	}
+	n, err := NamedScope("shared")
+	if err != nil || n == a || !strings.HasPrefix(n, "n-") {
+		t.Fatalf("NamedScope = %q, %v", n, err)
+	}
+	for _, bad := range []string{"", "a:b", "a b", strings.Repeat("x", 65), "x\x00"} {
+		if _, err := NamedScope(bad); err == nil {
+			t.Errorf("NamedScope(%q) accepted", bad)
+		}
+	}
+}
