@@ -27,10 +27,13 @@ func newBreaker(failures int, cooldown time.Duration, now func() time.Time) *bre
 	return &breaker{failures: failures, cooldown: cooldown, now: now, changed: make(chan struct{})}
 }
 
-// acquire waits until an attempt may be made. It returns whether this
-// attempt is the probe of a half-open breaker.
+// acquire waits until an attempt may be made, or ctx ends. It returns
+// whether this attempt is the probe of a half-open breaker.
 func (b *breaker) acquire(ctx context.Context) (probe bool, err error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
 		b.mu.Lock()
 		if !b.open {
 			b.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"time"
 )
 
@@ -52,6 +53,49 @@ type Config struct {
 	StreamRetention time.Duration
 	Rate            float64 // attempts per second at most; 0 for no limit
 	Consumer        string  // this process's consumer name; unique per process
+	// Start is where the consumer group begins when this relay creates
+	// it; a group that exists is never moved. Default StartNew.
+	Start Start
+}
+
+// Start says which events already in the stream a new relay delivers. A
+// new or renamed relay is a new consumer group: starting it at the
+// beginning would re-send the whole retained stream (7 days by default),
+// far past the receivers' dedupe window.
+type Start struct {
+	all   bool
+	since time.Duration
+}
+
+// StartNew delivers only events stored after the group is created.
+var StartNew = Start{}
+
+// StartAll delivers every event still in the stream.
+var StartAll = Start{all: true}
+
+// StartSince delivers the events stored within d before the group is
+// created, and every later one.
+func StartSince(d time.Duration) Start { return Start{since: d} }
+
+// groupID is the XGROUP CREATE id for a group created at now.
+func (s Start) groupID(now time.Time) string {
+	switch {
+	case s.all:
+		return "0"
+	case s.since > 0:
+		return strconv.FormatInt(max(now.Add(-s.since).UnixMilli(), 0), 10) + "-0"
+	}
+	return "$"
+}
+
+func (s Start) String() string {
+	switch {
+	case s.all:
+		return "all"
+	case s.since > 0:
+		return s.since.String()
+	}
+	return "new"
 }
 
 // withDefaults fills zero fields and checks the rest.

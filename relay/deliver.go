@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/hookgate/caddy-hookgate/event"
 )
 
@@ -98,32 +100,63 @@ func (s *sender) target(typ string) string {
 	return s.to
 }
 
-// envelope builds the JSON delivered for st. An error is permanent: the
-// stored event cannot be normalized, whatever the target does.
-func envelope(st event.Stored) ([]byte, string, error) {
-	env, err := event.Normalize(st)
+// request is a delivery ready to send: everything that can fail without
+// the target (normalizing, encoding, choosing the URL, the headers) is done,
+// so what remains can only fail because of the target or the network.
+type request struct {
+	url    string
+	id     string // webhook-id and Idempotency-Key
+	body   []byte
+	header http.Header // without the per-attempt ones (request id, timestamp, signature)
+}
+
+// prepare builds the request for st. An error is permanent: the stored
+// event cannot be delivered, whatever the target does. The stored type
+// picks the route, as it decided the filter.
+func (s *sender) prepare(st event.Stored, normalize func(event.Stored) (event.Envelope, error)) (*request, error) {
+	env, err := normalize(st)
 	if err != nil {
-		return nil, "", fmt.Errorf("normalizing: %w", err)
+		return nil, fmt.Errorf("normalizing: %w", err)
 	}
 	body, err := json.Marshal(env)
 	if err != nil {
-		return nil, "", fmt.Errorf("encoding envelope: %w", err)
+		return nil, fmt.Errorf("encoding envelope: %w", err)
 	}
-	return body, env.Type, nil
+	req := &request{url: s.target(st.Type), id: deliveryID(st.Source, st.Tenant, st.ID), body: body,
+		header: make(http.Header, len(s.header)+6)}
+	for k, v := range s.header {
+		req.header[k] = v
+	}
+	h := req.header
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", UserAgent)
+	h.Set("Idempotency-Key", req.id)
+	h.Set("Webhook-Id", req.id)
+	// Trace context is optional: a value no header can carry is dropped
+	// rather than failing the delivery of a good event.
+	if st.Traceparent != "" && httpguts.ValidHeaderFieldValue(st.Traceparent) {
+		h.Set("Traceparent", st.Traceparent)
+	}
+	for k, vs := range h {
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return nil, fmt.Errorf("header %s: invalid value", k)
+			}
+		}
+	}
+	return req, nil
 }
 
-// deliver makes one attempt to deliver an envelope of type typ.
-func (s *sender) deliver(ctx context.Context, st event.Stored, body []byte, typ string) outcome {
+// deliver makes one attempt.
+func (s *sender) deliver(ctx context.Context, r *request) outcome {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.target(typ), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(r.body))
 	if err != nil {
 		return outcome{verdict: permanent, err: err.Error()}
 	}
-	for k, v := range s.header {
-		req.Header[k] = v
-	}
-	s.sign(req.Header, st, body)
+	req.Header = r.header.Clone()
+	s.sign(req.Header, r)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return outcome{verdict: retryable, err: redactURL(err).Error()}
@@ -159,25 +192,18 @@ func redactURL(err error) error {
 // close releases idle connections of a stopped relay.
 func (s *sender) close() { s.client.CloseIdleConnections() }
 
-// sign sets the delivery headers: the Standard Webhooks signature over
-// "<webhook-id>.<timestamp>.<body>", and the ids a receiver dedupes and
-// traces by.
-func (s *sender) sign(h http.Header, st event.Stored, body []byte) {
-	msgID := st.Source + ":" + st.Tenant + ":" + st.ID
+// sign sets the per-attempt headers: a fresh request id and the Standard
+// Webhooks signature over "<webhook-id>.<timestamp>.<body>", timestamped at
+// the attempt so a receiver's tolerance counts from the send, not from a
+// wait behind the breaker.
+func (s *sender) sign(h http.Header, r *request) {
 	ts := strconv.FormatInt(s.now().Unix(), 10)
 	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(msgID + "." + ts + "."))
-	m.Write(body)
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", UserAgent)
-	h.Set("Idempotency-Key", msgID)
+	m.Write([]byte(r.id + "." + ts + "."))
+	m.Write(r.body)
 	h.Set("X-Request-Id", requestID())
-	h.Set("Webhook-Id", msgID)
 	h.Set("Webhook-Timestamp", ts)
 	h.Set("Webhook-Signature", "v1,"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
-	if st.Traceparent != "" {
-		h.Set("Traceparent", st.Traceparent)
-	}
 }
 
 func requestID() string {

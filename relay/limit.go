@@ -2,40 +2,37 @@ package relay
 
 import (
 	"context"
-	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// limiter spaces attempts to at most one per interval across a relay's
-// workers, for targets that cannot take a burst (a small WordPress host).
+// limiter spaces attempts across a relay's workers, for targets that
+// cannot take a burst (a small WordPress host). It reads the relay's clock,
+// and a wait given up (at Stop) hands its turn back.
 type limiter struct {
-	interval time.Duration
-	mu       sync.Mutex
-	next     time.Time
+	lim *rate.Limiter
+	now func() time.Time
 }
 
-func newLimiter(perSecond float64) *limiter {
+// newLimiter returns nil for no limit.
+func newLimiter(perSecond float64, now func() time.Time) *limiter {
 	if perSecond <= 0 {
 		return nil
 	}
-	return &limiter{interval: time.Duration(float64(time.Second) / perSecond)}
+	return &limiter{lim: rate.NewLimiter(rate.Limit(perSecond), 1), now: now}
 }
 
-// wait blocks until the caller's turn; a nil limiter never waits.
+// wait blocks until the caller's turn or until ctx ends; a nil limiter
+// only checks ctx.
 func (l *limiter) wait(ctx context.Context) error {
 	if l == nil {
-		return nil
+		return ctx.Err()
 	}
-	l.mu.Lock()
-	now := time.Now()
-	if l.next.Before(now) {
-		l.next = now
-	}
-	turn := l.next
-	l.next = l.next.Add(l.interval)
-	l.mu.Unlock()
-	d := time.Until(turn)
-	if d <= 0 {
+	now := l.now()
+	turn := l.lim.ReserveN(now, 1)
+	d := turn.DelayFrom(now)
+	if d == 0 {
 		return nil
 	}
 	t := time.NewTimer(d)
@@ -44,6 +41,7 @@ func (l *limiter) wait(ctx context.Context) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
+		turn.CancelAt(l.now())
 		return ctx.Err()
 	}
 }

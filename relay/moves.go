@@ -160,14 +160,24 @@ func (m *moves) take(ctx context.Context, now time.Time, limit int) ([]*job, err
 }
 
 // reclaim claims up to limit entries of stream idle past minIdle that are
-// not waiting for a scheduled retry.
-func (m *moves) reclaim(ctx context.Context, stream string, minIdle time.Duration, limit int, now time.Time) ([]*job, error) {
-	res, err := reclaimScript.Run(ctx, m.rdb, []string{stream, m.retry, m.attempts},
-		m.group, m.consumer, minIdle.Milliseconds(), limit).Slice()
-	if err != nil {
-		return nil, err
+// not waiting for a scheduled retry, scanning from cursor ("" for the
+// start); it returns the cursor to go on from.
+func (m *moves) reclaim(ctx context.Context, stream, cursor string, minIdle time.Duration, limit int, now time.Time) ([]*job, string, error) {
+	if cursor == "" {
+		cursor = "-"
 	}
-	return claimedJobs(res, now)
+	res, err := reclaimScript.Run(ctx, m.rdb, []string{stream, m.retry, m.attempts},
+		m.group, m.consumer, minIdle.Milliseconds(), limit, max(10*limit, 100), cursor).Slice()
+	if err != nil {
+		return nil, cursor, err
+	}
+	if len(res) != 2 {
+		return nil, cursor, fmt.Errorf("unexpected reclaim reply of %d parts", len(res))
+	}
+	next, _ := res[0].(string)
+	claimed, _ := res[1].([]any)
+	jobs, err := claimedJobs(claimed, now)
+	return jobs, next, err
 }
 
 // claimedJobs reads the {stream, entry, attempt record} triples that

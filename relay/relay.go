@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/hookgate/caddy-hookgate/event"
 )
 
 // Relay reads one stream through its consumer group and delivers each
@@ -30,6 +32,13 @@ type Relay struct {
 	backoff  backoff
 	now      func() time.Time
 	consumer string
+	// normalize builds the envelope; a test swaps in a faulty one.
+	normalize func(event.Stored) (event.Envelope, error)
+	// grouped is set once this relay has seen its groups exist, so a group
+	// that disappears later is told apart from one never created.
+	grouped atomic.Bool
+	// heldBack throttles the warning about a group that holds retention.
+	heldBack time.Time
 
 	jobs     chan *job
 	inflight sync.Map // retry member -> struct{}: held by this relay now
@@ -50,7 +59,7 @@ func New(rdb redis.UniversalClient, cfg Config, logger *zap.Logger) (*Relay, err
 	if err != nil {
 		return nil, err
 	}
-	r := &Relay{cfg: cfg, rdb: rdb, logger: logger, now: time.Now}
+	r := &Relay{cfg: cfg, rdb: rdb, logger: logger, now: time.Now, normalize: event.Normalize}
 	r.consumer = cfg.Consumer + "-" + strconv.FormatInt(instances.Add(1), 10)
 	r.sender, err = newSender(cfg, func() time.Time { return r.now() })
 	if err != nil {
@@ -58,7 +67,7 @@ func New(rdb redis.UniversalClient, cfg Config, logger *zap.Logger) (*Relay, err
 	}
 	r.moves = newMoves(rdb, cfg.Keys, cfg.Name, r.consumer)
 	r.breaker = newBreaker(cfg.Failures, cfg.Cooldown, func() time.Time { return r.now() })
-	r.limiter = newLimiter(cfg.Rate)
+	r.limiter = newLimiter(cfg.Rate, func() time.Time { return r.now() })
 	r.backoff = backoff{base: cfg.BackoffBase, cap: cfg.BackoffCap, rand: rand.Float64}
 	return r, nil
 }
@@ -72,26 +81,54 @@ func (r *Relay) Start() error {
 		r.workers.Add(1)
 		go r.work()
 	}
-	for _, loop := range []func(){r.read, r.schedule, r.reclaim, r.maintain} {
+	for name, loop := range map[string]func(){"read": r.read, "schedule": r.schedule, "reclaim": r.reclaim, "maintain": r.maintain} {
 		r.readers.Add(1)
-		go func() { defer r.readers.Done(); loop() }()
+		go func() { defer r.readers.Done(); r.guard(name, loop) }()
 	}
 	return nil
 }
 
-// Stop stops reading, waits for deliveries in flight until ctx ends, and
-// returns; what was not finished stays pending in Redis for a consumer to
-// reclaim.
+// guard runs a background loop and starts it again after a panic: a bug
+// in one loop must neither take Caddy down nor leave the relay half
+// running.
+func (r *Relay) guard(name string, loop func()) {
+	for r.ctx.Err() == nil {
+		panicked := func() (panicked bool) {
+			defer func() {
+				if p := recover(); p != nil {
+					panicked = true
+					r.logger.Error("relay loop panicked; restarting it", zap.String("loop", name),
+						zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+				}
+			}()
+			loop()
+			return false
+		}()
+		if !panicked || !r.pause(time.Second) {
+			return
+		}
+	}
+}
+
+// Stop stops reading and starting attempts, waits for deliveries in
+// flight until ctx ends, and returns by then whatever Redis does; what was
+// not finished stays pending in Redis for a consumer to reclaim.
 func (r *Relay) Stop(ctx context.Context) error {
 	if r.stop == nil {
 		return nil
 	}
 	r.stop()
-	r.readers.Wait()
-	close(r.jobs)
-	defer r.sender.close()
 	done := make(chan struct{})
-	go func() { r.workers.Wait(); close(done) }()
+	go func() {
+		// A reader can be inside a Redis call that ignores cancellation
+		// (a blocked XREADGROUP on a hung server): wait for it here, not
+		// past ctx.
+		r.readers.Wait()
+		close(r.jobs)
+		r.workers.Wait()
+		r.sender.close()
+		close(done)
+	}()
 	select {
 	case <-done:
 		return nil
@@ -141,7 +178,7 @@ func (r *Relay) pause(d time.Duration) bool {
 // that is the backpressure, and the entries wait in Redis.
 func (r *Relay) read() {
 	streams := append(append([]string{}, r.moves.streams...), ">", ">")
-	r.createGroups()
+	r.createGroups(false)
 	for r.ctx.Err() == nil {
 		// While the breaker is open nothing is read: entries wait in Redis,
 		// not in memory where another process would reclaim them.
@@ -152,14 +189,17 @@ func (r *Relay) read() {
 			Group: r.cfg.Name, Consumer: r.consumer, Streams: streams,
 			Count: int64(r.cfg.Workers), Block: time.Second,
 		}).Result()
+		if err == nil || errors.Is(err, redis.Nil) {
+			r.grouped.Store(true)
+		}
 		if errors.Is(err, redis.Nil) {
 			continue
 		}
 		if err != nil {
 			if r.ctx.Err() == nil {
 				r.logger.Warn("reading stream", zap.Error(err))
-				if strings.HasPrefix(err.Error(), "NOGROUP") {
-					r.createGroups()
+				if redis.HasErrorPrefix(err, "NOGROUP") {
+					r.createGroups(r.grouped.Load())
 				}
 				r.pause(time.Second)
 			}
@@ -178,12 +218,23 @@ func (r *Relay) read() {
 	}
 }
 
-// createGroups makes the consumer groups, reading from the start of the
-// stream: events stored before the relay first ran are delivered too.
-func (r *Relay) createGroups() {
+// createGroups makes the consumer groups. The stream's group starts where
+// cfg.Start says; the replay stream's at its beginning, since only replays
+// for this relay are there. lost says the groups existed and are gone
+// (Redis restarted without its data, or a group was deleted): everything
+// in the stream is then newer than where the relay was, and "$" would skip
+// what ingest stored in between.
+func (r *Relay) createGroups(lost bool) {
 	for _, s := range r.moves.streams {
-		err := r.rdb.XGroupCreateMkStream(r.ctx, s, r.cfg.Name, "0").Err()
-		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") && r.ctx.Err() == nil {
+		id := "0"
+		if s == r.cfg.Keys.Stream() && !lost {
+			id = r.cfg.Start.groupID(r.now())
+		}
+		err := r.rdb.XGroupCreateMkStream(r.ctx, s, r.cfg.Name, id).Err()
+		switch {
+		case err == nil && lost:
+			r.logger.Warn("consumer group was gone; created it again at the start of the stream", zap.String("stream", s))
+		case err != nil && !redis.HasErrorPrefix(err, "BUSYGROUP") && r.ctx.Err() == nil:
 			r.logger.Warn("creating consumer group; retrying on the next read", zap.String("stream", s), zap.Error(err))
 		}
 	}
@@ -212,18 +263,21 @@ func (r *Relay) schedule() {
 
 // reclaim takes over entries a dead consumer left pending, and this
 // relay's own that it lost track of. Entries waiting for a scheduled retry
-// stay where they are.
+// stay where they are. Each stream's scan goes on from where the last one
+// stopped, so a long backlog cannot hide the entries behind it.
 func (r *Relay) reclaim() {
 	every := max(r.cfg.ClaimAfter/2, 50*time.Millisecond)
+	cursors := make(map[string]string, len(r.moves.streams))
 	for r.pause(every) {
 		for _, s := range r.moves.streams {
-			jobs, err := r.moves.reclaim(r.ctx, s, r.cfg.ClaimAfter, r.cfg.Workers, r.now())
+			jobs, next, err := r.moves.reclaim(r.ctx, s, cursors[s], r.cfg.ClaimAfter, r.cfg.Workers, r.now())
 			if err != nil {
-				if r.ctx.Err() == nil && !strings.HasPrefix(err.Error(), "NOGROUP") {
+				if r.ctx.Err() == nil && !redis.HasErrorPrefix(err, "NOGROUP") {
 					r.logger.Warn("reclaiming pending entries", zap.Error(err))
 				}
 				continue
 			}
+			cursors[s] = next
 			for _, j := range jobs {
 				r.logger.Info("reclaimed a pending entry", zap.String("entry", j.id), zap.String("stream", s))
 			}
@@ -238,12 +292,7 @@ func (r *Relay) reclaim() {
 func (r *Relay) maintain() {
 	every := min(max(min(r.cfg.Retention, r.cfg.StreamRetention)/10, time.Second), time.Minute)
 	for r.pause(every) {
-		for s, keep := range map[string]time.Duration{r.cfg.Keys.Stream(): r.cfg.StreamRetention, r.moves.dead: r.cfg.Retention} {
-			minID := strconv.FormatInt(r.now().Add(-keep).UnixMilli(), 10)
-			if err := r.rdb.XTrimMinIDApprox(r.ctx, s, minID, 0).Err(); err != nil && r.ctx.Err() == nil {
-				r.logger.Warn("trimming", zap.String("stream", s), zap.Error(err))
-			}
-		}
+		r.trim()
 		r.removeIdleConsumers()
 	}
 }

@@ -95,6 +95,8 @@ func (f *fixture) config(name, to string) Config {
 		Workers: 4, Timeout: 2 * time.Second, MaxAttempts: 5,
 		BackoffBase: 50 * time.Millisecond, BackoffCap: time.Second,
 		Failures: 100, Cooldown: time.Second, ClaimAfter: time.Minute, Retention: time.Hour,
+		// The tests ingest right after Start, maybe before the group exists.
+		Start: StartAll,
 	}
 }
 

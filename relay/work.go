@@ -2,6 +2,8 @@ package relay
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"time"
 
 	"go.uber.org/zap"
@@ -20,23 +22,29 @@ func (r *Relay) work() {
 	}
 }
 
-// process makes one attempt and moves the entry on by its outcome.
+// process makes one attempt and moves the entry on by its outcome. A panic
+// is caught here: the entry stays pending for a later attempt, and Caddy,
+// with the site it serves, stays up.
 func (r *Relay) process(j *job) {
 	log := r.logger.With(zap.String("entry", j.id), zap.String("stream", j.stream))
-	st, err := Decode(j.values)
-	var body []byte
-	var typ string
-	if err == nil {
-		log = log.With(zap.String("event_id", st.ID), zap.String("type", st.Type))
-		if len(r.cfg.Filter) > 0 && !matchAny(r.cfg.Filter, st.Type) {
-			r.finish(log, j, delivered)
-			return
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("delivery panicked; the entry stays pending", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 		}
-		body, typ, err = envelope(st)
+	}()
+	// Stopping: no new attempt; the entry stays pending for the next process.
+	if r.ctx.Err() != nil {
+		return
 	}
-	if err != nil {
-		// Nothing a target can fix: no attempt, and no word to the breaker.
-		j.record = j.record.next(r.now(), outcome{err: err.Error()})
+	req, skip, err := r.prepare(j, log)
+	switch {
+	case skip:
+		r.finish(log, j, delivered)
+		return
+	case err != nil:
+		// Nothing a target can fix: dead-lettered now, no attempt spent, and
+		// no word to the breaker, so it holds back no other event.
+		j.record = j.record.unsent(r.now(), err)
 		r.finish(log, j, permanent)
 		return
 	}
@@ -46,14 +54,23 @@ func (r *Relay) process(j *job) {
 	if err != nil {
 		return // stopping: the entry stays pending
 	}
-	if err := r.limiter.wait(r.ctx); err != nil || !r.stillOurs(log, j) {
-		r.breaker.release(probe)
+	recorded := false
+	defer func() {
+		if !recorded {
+			r.breaker.release(probe) // a probe that made no attempt, or panicked
+		}
+	}()
+	if err := r.limiter.wait(r.ctx); err != nil || r.ctx.Err() != nil || !r.stillOurs(log, j) {
 		return
 	}
 	// Not r.ctx: a delivery in flight at Stop is let finish.
-	o := r.sender.deliver(context.Background(), st, body, typ)
+	o := r.sender.deliver(context.Background(), req)
 	r.breaker.record(probe, o.verdict != retryable)
-	j.record = j.record.next(r.now(), o)
+	recorded = true
+	// A failed probe only learns that the target is still down: were it
+	// counted, a long outage would dead-letter events that never had a
+	// fair attempt.
+	j.record = j.record.next(r.now(), o, !(probe && o.verdict == retryable))
 	switch {
 	case o.verdict == retryable && j.record.count < r.cfg.MaxAttempts:
 		wait := max(r.backoff.delay(j.record.count), o.retryAfter)
@@ -63,13 +80,35 @@ func (r *Relay) process(j *job) {
 			log.Error("scheduling a retry failed; the entry stays pending", zap.Error(err))
 			return
 		}
-		log.Info("delivery failed; retry scheduled", zap.Int("attempt", j.record.count),
+		log.Info("delivery failed; retry scheduled", zap.Int("attempt", j.record.count), zap.Bool("probe", probe),
 			zap.Int("status", o.status), zap.String("error", o.err), zap.Duration("wait", wait))
 	case o.verdict == retryable:
 		r.finish(log, j, permanent)
 	default:
 		r.finish(log, j, o.verdict)
 	}
+}
+
+// prepare decodes the entry, applies the filter and builds the request,
+// all before the breaker or the target are involved. skip means the filter
+// leaves the event out. A panic (a normalizer's bug) is an error here, so
+// the entry is dead-lettered with its reason instead of coming back.
+func (r *Relay) prepare(j *job, log *zap.Logger) (req *request, skip bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("preparing a delivery panicked; dead-lettering the entry", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			req, skip, err = nil, false, fmt.Errorf("panic while preparing the delivery: %v", p)
+		}
+	}()
+	st, err := Decode(j.values)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(r.cfg.Filter) > 0 && !matchAny(r.cfg.Filter, st.Type) {
+		return nil, true, nil
+	}
+	req, err = r.sender.prepare(st, r.normalize)
+	return req, false, err
 }
 
 // stillOurs checks, for a job held longer than half of claim_after, that no
@@ -120,9 +159,12 @@ func (r *Relay) finish(log *zap.Logger, j *job, v verdict) {
 	}
 }
 
-// next adds an attempt's outcome to the record.
-func (a attempts) next(now time.Time, o outcome) attempts {
-	a.count++
+// next adds an attempt's outcome to the record; counted says whether it
+// spends one of max_attempts.
+func (a attempts) next(now time.Time, o outcome, counted bool) attempts {
+	if counted {
+		a.count++
+	}
 	if a.first.IsZero() {
 		a.first = now
 	}
@@ -132,4 +174,9 @@ func (a attempts) next(now time.Time, o outcome) attempts {
 		a.err = a.err[:200]
 	}
 	return a
+}
+
+// unsent records why an entry could not even be sent: no attempt, no status.
+func (a attempts) unsent(now time.Time, err error) attempts {
+	return a.next(now, outcome{err: err.Error()}, false)
 }

@@ -1,0 +1,50 @@
+package relay
+
+import (
+	_ "embed"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+var (
+	//go:embed lua/trim.lua
+	trimLua    string
+	trimScript = redis.NewScript(trimLua)
+)
+
+// heldBackWarnEvery spaces the warnings about a group that keeps the
+// stream from being trimmed.
+const heldBackWarnEvery = 10 * time.Minute
+
+// trim applies retention: the dead-letter stream by age, the shared stream
+// by age but never past what a group has not finished, whichever relay or
+// process that group belongs to.
+func (r *Relay) trim() {
+	now := r.now()
+	minID := func(keep time.Duration) string {
+		return strconv.FormatInt(max(now.Add(-keep).UnixMilli(), 0), 10) + "-0"
+	}
+	if err := r.rdb.XTrimMinIDApprox(r.ctx, r.moves.dead, minID(r.cfg.Retention), 0).Err(); err != nil && r.ctx.Err() == nil {
+		r.logger.Warn("trimming", zap.String("stream", r.moves.dead), zap.Error(err))
+	}
+	stream := r.cfg.Keys.Stream()
+	res, err := trimScript.Run(r.ctx, r.rdb, []string{stream}, minID(r.cfg.StreamRetention)).Slice()
+	if err != nil {
+		if r.ctx.Err() == nil {
+			r.logger.Warn("trimming", zap.String("stream", stream), zap.Error(err))
+		}
+		return
+	}
+	if len(res) == 2 {
+		if group, _ := res[1].(string); group != "" && now.Sub(r.heldBack) >= heldBackWarnEvery {
+			r.heldBack = now
+			bound, _ := res[0].(string)
+			r.logger.Warn("a consumer group has unfinished entries older than retention; the stream is kept from there "+
+				"(a relay far behind, or one removed from the config: delete its group with XGROUP DESTROY)",
+				zap.String("stream", stream), zap.String("group", group), zap.String("entry", bound))
+		}
+	}
+}
