@@ -64,6 +64,10 @@ type Handler struct {
 	app      *App
 	now      func() time.Time
 	logger   *zap.Logger
+
+	// secretLogs keeps the provider's secret headers out of Caddy's
+	// logs; nil when it has none.
+	secretLogs *secretLogs
 }
 
 // CaddyModule returns the Caddy module information.
@@ -90,6 +94,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("webhook: module %T is not a provider", mod)
 	}
 	h.source = caddy.GetModuleName(mod)
+	h.secretLogs = newSecretLogs(ctx, provider)
 
 	repl := caddy.NewReplacer()
 	secrets := make([]string, 0, len(h.Secrets))
@@ -151,7 +156,10 @@ func (h *Handler) Validate() error {
 
 // ServeHTTP runs the ingest contract: method, content type, size, signature
 // and timestamp, body shape, then one atomic dedupe-and-append.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if h.secretLogs.carries(w, r) {
+		return h.secretLogs.serve(w, r, next, h)
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return replyError(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
