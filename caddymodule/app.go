@@ -39,12 +39,18 @@ type App struct {
 	// Timeout bounds one append in Redis; past it ingest answers 503 so the
 	// provider retries. Default 2s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
+	// MaxBuffered bounds the bytes that bodies being received hold in
+	// memory, on every route together, before their signature is checked;
+	// past it new requests get 503 with Retry-After before their body is
+	// read. Default 64 MiB.
+	MaxBuffered int64 `json:"max_buffered,omitempty"`
 	// Relays deliver stored events to their targets, keyed by name; the
 	// name is the consumer group, so it must stay the same across reloads
 	// for a relay to resume where it stopped.
 	Relays map[string]*RelayConfig `json:"relays,omitempty"`
 
 	store  *store
+	budget budget
 	relays []runningRelay
 	key    string
 	logger *zap.Logger
@@ -86,6 +92,13 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.Timeout == 0 {
 		a.Timeout = caddy.Duration(DefaultTimeout)
 	}
+	if a.MaxBuffered == 0 {
+		a.MaxBuffered = DefaultMaxBuffered
+	}
+	if a.MaxBuffered < 0 {
+		return fmt.Errorf("hookgate max_buffered must be positive")
+	}
+	a.budget = budget{limit: a.MaxBuffered, held: &bufferedBytes}
 	if _, err := relay.NewKeys(a.Prefix, "probe"); err != nil {
 		return fmt.Errorf("hookgate prefix: %w", err)
 	}

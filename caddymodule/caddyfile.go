@@ -29,6 +29,7 @@ func init() {
 //	    tenant     <value>                # default "default"; placeholders allowed
 //	    stream     <name>                 # default "events"
 //	    dedupe_ttl <duration>             # default 72h
+//	    read_timeout <duration>           # the whole body must arrive within it, else 408; default 10s
 //	    # provider options, e.g. for hmac:
 //	    header           <name>
 //	    algorithm        sha1|sha256|sha512
@@ -70,16 +71,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := durationArg(d, &h.DedupeTTL); err != nil {
 				return err
 			}
-		case "max_size":
-			var s string
-			if err := singleArg(d, &s); err != nil {
+		case "read_timeout":
+			if err := durationArg(d, &h.ReadTimeout); err != nil {
 				return err
 			}
-			size, err := humanize.ParseBytes(s)
-			if err != nil || size == 0 || size > 1<<40 {
-				return d.Errf("max_size: invalid size %q", s)
+		case "max_size":
+			if err := sizeArg(d, &h.MaxSize); err != nil {
+				return err
 			}
-			h.MaxSize = int64(size)
 		case "tenant":
 			if err := singleArg(d, &h.Tenant); err != nil {
 				return err
@@ -121,6 +120,7 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	        redis   <url>        # default redis://127.0.0.1:6379/0; {env.REDIS_URL}
 //	        prefix  <string>     # key prefix, default "hookgate"
 //	        timeout <duration>   # bound on one Redis append, default 2s
+//	        max_buffered <size>  # bytes all bodies being received may hold before they are verified, default 64MiB; past it: 503
 //
 //	        relay <name> {                          # repeatable; the name is the consumer group
 //	            stream       <name>                 # default "events"; relays on one stream each get every event
@@ -164,6 +164,10 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 			if err := durationArg(d, &app.Timeout); err != nil {
 				return nil, err
 			}
+		case "max_buffered":
+			if err := sizeArg(d, &app.MaxBuffered); err != nil {
+				return nil, err
+			}
 		case "relay":
 			if app.Relays == nil {
 				app.Relays = make(map[string]*RelayConfig)
@@ -189,6 +193,21 @@ func countArg(d *caddyfile.Dispenser, dst *int) error {
 		return d.Errf("%s must be an integer >= 1, got %q", name, s)
 	}
 	*dst = n
+	return nil
+}
+
+// sizeArg parses a size such as 512KB or 2MiB.
+func sizeArg(d *caddyfile.Dispenser, dst *int64) error {
+	name := d.Val()
+	var s string
+	if err := singleArg(d, &s); err != nil {
+		return err
+	}
+	size, err := humanize.ParseBytes(s)
+	if err != nil || size == 0 || size > 1<<40 {
+		return d.Errf("%s: invalid size %q", name, s)
+	}
+	*dst = int64(size)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -55,6 +56,11 @@ type Handler struct {
 	Stream string `json:"stream,omitempty"`
 	// DedupeTTL is how long a provider event id is remembered. Default 72h.
 	DedupeTTL caddy.Duration `json:"dedupe_ttl,omitempty"`
+	// ReadTimeout bounds the time the whole body may take to arrive, from
+	// when the handler starts reading; past it the request gets 408. The
+	// server's own read_body applies instead when it is shorter.
+	// Default 10s.
+	ReadTimeout caddy.Duration `json:"read_timeout,omitempty"`
 
 	source   string
 	verifier verifier.Verifier
@@ -128,6 +134,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.DedupeTTL == 0 {
 		h.DedupeTTL = caddy.Duration(DefaultDedupeTTL)
 	}
+	if h.ReadTimeout == 0 {
+		h.ReadTimeout = caddy.Duration(DefaultReadTimeout)
+	}
 	appMod, err := ctx.App("hookgate")
 	if err != nil {
 		return fmt.Errorf("webhook %s: loading hookgate app: %w", h.source, err)
@@ -147,6 +156,12 @@ func (h *Handler) Validate() error {
 	}
 	if h.Tolerance < 0 {
 		return fmt.Errorf("webhook %s: tolerance must be positive", h.source)
+	}
+	if h.ReadTimeout < 0 {
+		return fmt.Errorf("webhook %s: read_timeout must be positive", h.source)
+	}
+	if h.MaxSize >= h.app.MaxBuffered {
+		return fmt.Errorf("webhook %s: max_size must be below the hookgate max_buffered of %s, or no body of max_size could be received", h.source, humanize.IBytes(uint64(h.app.MaxBuffered)))
 	}
 	if h.DedupeTTL < caddy.Duration(time.Second) {
 		return fmt.Errorf("webhook %s: dedupe_ttl must be at least 1s", h.source)
@@ -168,17 +183,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.reject(w, r, http.StatusUnsupportedMediaType, "content type must be "+ct)
 	}
 	if r.ContentLength > h.MaxSize {
+		closeAfterReply(w)
 		return h.reject(w, r, http.StatusRequestEntityTooLarge, "body exceeds max_size of "+humanize.IBytes(uint64(h.MaxSize)))
 	}
+	rc := http.NewResponseController(w)
+	within, ours := h.bodyDeadline(rc, r)
 	bufp := bodies.Get().(*[]byte)
-	body, err := readCapped(r.Body, *bufp, h.MaxSize)
-	if errors.Is(err, errTooLarge) {
-		putBody(bufp, body)
-		return h.reject(w, r, http.StatusRequestEntityTooLarge, "body exceeds max_size of "+humanize.IBytes(uint64(h.MaxSize)))
-	}
+	body, held, err := readCapped(r.Body, *bufp, h.MaxSize, r.ContentLength, h.app.budget)
+	// Given back once the request is answered, on every path: on a 503 from
+	// the store the buffer is not reused but becomes garbage.
+	defer h.app.budget.give(held)
 	if err != nil {
+		closeAfterReply(w)
 		putBody(bufp, body)
+		switch {
+		case errors.Is(err, errNoBudget):
+			w.Header().Set("Retry-After", retryAfter)
+			return h.reject(w, r, http.StatusServiceUnavailable, "too many bodies being received, retry later")
+		case errors.Is(err, errTooLarge):
+			return h.reject(w, r, http.StatusRequestEntityTooLarge, "body exceeds max_size of "+humanize.IBytes(uint64(h.MaxSize)))
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return h.reject(w, r, http.StatusRequestTimeout, "body not received within "+within.String())
+		}
 		return h.reject(w, r, http.StatusBadRequest, "reading body failed")
+	}
+	if ours {
+		_ = rc.SetReadDeadline(time.Time{})
 	}
 	stored, dedupeID, code, msg := h.check(r, body)
 	if code != 0 {

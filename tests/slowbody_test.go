@@ -1,0 +1,365 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookgate/caddy-hookgate/internal/redistest"
+)
+
+// The route and bounds the slow-body tests run against: every slow sender
+// declares a body of max_size (1 MiB), so the 3.5 MiB budget holds three
+// of them (1 MiB of buffer each) and leaves 512 KiB for honest senders.
+const (
+	slowSite = `webhook /stripe stripe {
+		secret whsec_test_secret
+		read_timeout 2s
+	}`
+	slowBudget   = 3584 << 10 // max_buffered 3.5MiB
+	slowTimeout  = 2 * time.Second
+	slowBodySize = 1 << 20
+	// slowSlack is what Caddy's peak RSS may grow by beyond the budget: the
+	// buffers growing bodies left behind for the garbage collector (as much
+	// again as they hold), the connections and goroutines of 60 senders,
+	// and the GC's headroom over the live heap. Measured: 5 to 7 MiB in all;
+	// the code before the budget grew by 93 MiB here.
+	slowSlack = 16 << 20
+)
+
+// slowSender is an unauthenticated client on a raw connection: it sends
+// headers declaring a 1 MiB body (or a chunked one), pushes burst bytes of
+// it as fast as Caddy reads them, then trickles one byte every 200 ms and
+// never finishes.
+type slowSender struct {
+	started time.Time
+	port    int // local port, to find the connection in /proc/net/tcp
+	conn    net.Conn
+	pushed  atomic.Bool // the burst is written
+	answer  chan slowAnswer
+}
+
+type slowAnswer struct {
+	status int
+	header http.Header
+	body   string
+	after  time.Duration // since the sender connected
+	err    error
+}
+
+func sendSlowly(t *testing.T, c *caddy, chunked bool, burst int) *slowSender {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(c.Base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	s := &slowSender{started: time.Now(), port: conn.LocalAddr().(*net.TCPAddr).Port, conn: conn, answer: make(chan slowAnswer, 1)}
+	framing := "Content-Length: " + strconv.Itoa(slowBodySize)
+	if chunked {
+		framing = "Transfer-Encoding: chunked"
+	}
+	head := "POST /stripe HTTP/1.1\r\nHost: " + strings.TrimPrefix(c.Base, "http://") + "\r\n" +
+		"Content-Type: application/json\r\nStripe-Signature: t=1,v1=00\r\n" + framing + "\r\n\r\n"
+	if _, err := io.WriteString(conn, head); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		a := slowAnswer{after: time.Since(s.started), err: err}
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			a.status, a.header, a.body = resp.StatusCode, resp.Header, string(b)
+		}
+		s.answer <- a
+		conn.Close() // stops the writer
+	}()
+	go func() {
+		piece := bytes.Repeat([]byte("a"), 32<<10)
+		write := func(p []byte) error {
+			if chunked {
+				_, err := fmt.Fprintf(conn, "%x\r\n%s\r\n", len(p), p)
+				return err
+			}
+			_, err := conn.Write(p)
+			return err
+		}
+		for sent := 0; sent < burst; sent += len(piece) {
+			if err := write(piece[:min(len(piece), burst-sent)]); err != nil {
+				return
+			}
+		}
+		s.pushed.Store(true)
+		for sent := burst; sent < slowBodySize-1; sent++ {
+			time.Sleep(200 * time.Millisecond) // the trickle itself, not a wait for work
+			if err := write(piece[:1]); err != nil {
+				return
+			}
+		}
+	}()
+	return s
+}
+
+// answered returns the sender's answer if it has one.
+func (s *slowSender) answered() (slowAnswer, bool) {
+	select {
+	case a := <-s.answer:
+		s.answer <- a
+		return a, true
+	default:
+		return slowAnswer{}, false
+	}
+}
+
+// held reports that Caddy has read the whole burst and not answered: no
+// byte of it waits in either socket.
+func (s *slowSender) held(t *testing.T, c *caddy) bool {
+	t.Helper()
+	if _, done := s.answered(); done || !s.pushed.Load() {
+		return false
+	}
+	queued, ok := tcpQueued(t, c.Port, s.port)
+	return ok && queued == 0
+}
+
+// await waits for the sender's answer.
+func (s *slowSender) await(t *testing.T, limit time.Duration) slowAnswer {
+	t.Helper()
+	select {
+	case a := <-s.answer:
+		s.answer <- a
+		if a.err != nil {
+			t.Fatalf("slow sender on port %d: no answer: %v", s.port, a.err)
+		}
+		return a
+	case <-time.After(limit):
+		t.Fatalf("slow sender on port %d: no answer within %v", s.port, limit)
+		return slowAnswer{}
+	}
+}
+
+// tcpQueued sums the bytes the client on clientPort has sent to Caddy on
+// caddyPort that Caddy has not read yet: the client's send queue and
+// Caddy's receive queue, as /proc/net/tcp and tcp6 list them (Caddy's
+// dual-stack listener accepts IPv4 clients on IPv6 sockets).
+func tcpQueued(t *testing.T, caddyPort, clientPort int) (int, bool) {
+	t.Helper()
+	port := func(addr string) int {
+		i := strings.LastIndexByte(addr, ':')
+		p, _ := strconv.ParseUint(addr[i+1:], 16, 16)
+		return int(p)
+	}
+	queued, found := 0, 0
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			t.Fatalf("reading %s: %v", table, err)
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 5 {
+				continue
+			}
+			local, remote := port(f[1]), port(f[2])
+			tx, rx, _ := strings.Cut(f[4], ":")
+			switch {
+			case local == clientPort && remote == caddyPort:
+				n, _ := strconv.ParseInt(tx, 16, 64)
+				queued += int(n)
+				found++
+			case local == caddyPort && remote == clientPort:
+				n, _ := strconv.ParseInt(rx, 16, 64)
+				queued += int(n)
+				found++
+			}
+		}
+	}
+	return queued, found == 2
+}
+
+// procStatus returns a size field of /proc/<pid>/status, in bytes.
+func procStatus(t *testing.T, pid int, field string) int64 {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("%s: %q", field, line)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
+
+// resetPeakRSS makes VmHWM start again from the current RSS.
+func resetPeakRSS(t *testing.T, pid int) {
+	t.Helper()
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		t.Fatalf("resetting the peak RSS: %v", err)
+	}
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// sendHonest posts a signed Stripe event with a body of about size bytes.
+func sendHonest(t *testing.T, c *caddy, id string, size int) (int, http.Header, string) {
+	t.Helper()
+	body := stripeEvent(id)
+	if pad := size - len(body); pad > 0 {
+		body = `{"id":"` + id + `","type":"invoice.paid","pad":"` + strings.Repeat("p", pad) + `"}`
+	}
+	return c.post(t, "/stripe", stripeSigned(body, time.Now()), []byte(body))
+}
+
+func assertBusy(t *testing.T, what string, status int, header http.Header, body string) {
+	t.Helper()
+	if status != 503 || header.Get("Retry-After") == "" || body != "{\"error\":\"too many bodies being received, retry later\"}\n" {
+		t.Fatalf("%s: %d, Retry-After %q, %q; want 503 with Retry-After and the JSON error", what, status, header.Get("Retry-After"), body)
+	}
+}
+
+// Sixty unauthenticated senders push 1 MiB bodies at once and then trickle:
+// Caddy buffers at most max_buffered of them (each refused one gets the 503
+// when its buffer would pass the bound), honest small events are accepted
+// meanwhile, and the ones holding buffers are cut at read_timeout with 408.
+func TestSlowBodiesHoldAtMostMaxBuffered(t *testing.T) {
+	c := slowCaddy(t)
+	pid := c.cmd.Process.Pid
+	if status, _, reply := sendHonest(t, c, "evt_warm", 0); status != 202 {
+		t.Fatalf("warm-up: %d %s", status, reply)
+	}
+	resetPeakRSS(t, pid)
+	base := procStatus(t, pid, "VmRSS")
+
+	senders := make([]*slowSender, 60)
+	for i := range senders {
+		senders[i] = sendSlowly(t, c, false, slowBodySize-64)
+	}
+	waitFor(t, 10*time.Second, "every slow sender to be refused or to have its burst read", func() bool {
+		for _, s := range senders {
+			if _, done := s.answered(); !done && !s.held(t, c) {
+				return false
+			}
+		}
+		return true
+	})
+	for i := range 20 {
+		if status, _, reply := sendHonest(t, c, fmt.Sprintf("evt_during_%d", i), 0); status != 202 {
+			t.Fatalf("honest event %d while slow senders hold the budget: %d %s", i, status, reply)
+		}
+	}
+	if since := time.Since(senders[0].started); since >= slowTimeout {
+		t.Fatalf("the honest events were sent %v after the slow senders started, past read_timeout: this machine is too slow for the test", since)
+	}
+	counts := map[int]int{}
+	for _, s := range senders {
+		a := s.await(t, slowTimeout+3*time.Second)
+		counts[a.status]++
+		switch a.status {
+		case 503:
+			assertBusy(t, "slow sender refused", a.status, a.header, a.body)
+		case 408:
+			if a.after < slowTimeout-100*time.Millisecond || a.after > slowTimeout+1500*time.Millisecond {
+				t.Errorf("slow sender cut after %v, read_timeout is %v", a.after, slowTimeout)
+			}
+			if a.body != "{\"error\":\"body not received within 2s\"}\n" {
+				t.Errorf("408 body %q", a.body)
+			}
+		default:
+			t.Errorf("slow sender answered %d %q, want 503 or 408", a.status, a.body)
+		}
+	}
+	peak := procStatus(t, pid, "VmHWM")
+	t.Logf("60 slow senders: %v; Caddy RSS %s before, peak %s (+%s; bound max_buffered %s + slack %s)",
+		counts, mib(base), mib(peak), mib(peak-base), mib(slowBudget), mib(slowSlack))
+	if counts[408] > 3 || counts[408]+counts[503] != len(senders) {
+		t.Fatalf("answers %v: at most 3 bodies of 1 MiB fit in max_buffered 3.5MiB", counts)
+	}
+	if peak-base > slowBudget+slowSlack {
+		t.Fatalf("Caddy's RSS grew by %s under slow senders; bound %s", mib(peak-base), mib(slowBudget+slowSlack))
+	}
+}
+
+// One at a time, three slow senders fill the budget. Past it, a sender
+// declaring 1 MiB gets the 503 before sending any body, and so does an
+// honest event that does not fit; a chunked sender is refused once its
+// buffer would pass the bound; a small honest event still fits. When
+// read_timeout cuts the three, their budget is back: a large event is
+// accepted and three slow senders fit again.
+func TestFullBudgetRefusesFastAndComesBack(t *testing.T) {
+	c := slowCaddy(t)
+	hold := func() []*slowSender {
+		var held []*slowSender
+		for range 3 {
+			s := sendSlowly(t, c, false, slowBodySize-64)
+			waitFor(t, 5*time.Second, "Caddy to read a slow sender's burst", func() bool {
+				if a, done := s.answered(); done {
+					t.Fatalf("slow sender %d of 3 answered %d %q; three fit in max_buffered", len(held)+1, a.status, a.body)
+				}
+				return s.held(t, c)
+			})
+			held = append(held, s)
+		}
+		return held
+	}
+	held := hold()
+
+	s := sendSlowly(t, c, false, 0)
+	a := s.await(t, time.Second)
+	assertBusy(t, "a fourth slow sender, before sending any body", a.status, a.header, a.body)
+
+	// Refused while it is still writing, the sender reads its 503: Caddy
+	// closes its side and lingers instead of resetting the connection.
+	for i := range 20 {
+		start := time.Now()
+		status, header, reply := sendHonest(t, c, "evt_large", 900<<10)
+		assertBusy(t, fmt.Sprintf("a 900 KiB honest event while the budget is full (%d)", i), status, header, reply)
+		if took := time.Since(start); took > 500*time.Millisecond {
+			t.Fatalf("the 503 took %v", took)
+		}
+	}
+
+	chunked := sendSlowly(t, c, true, slowBodySize-64)
+	a = chunked.await(t, time.Second)
+	assertBusy(t, "a chunked slow sender past the budget", a.status, a.header, a.body)
+
+	if status, _, reply := sendHonest(t, c, "evt_small", 0); status != 202 {
+		t.Fatalf("a small honest event while the budget is full: %d %s", status, reply)
+	}
+	if since := time.Since(held[0].started); since >= slowTimeout {
+		t.Fatalf("checks done %v after the first slow sender started, past read_timeout: this machine is too slow for the test", since)
+	}
+
+	for i, s := range held {
+		if a := s.await(t, slowTimeout+3*time.Second); a.status != 408 {
+			t.Fatalf("held slow sender %d: %d %q, want 408", i, a.status, a.body)
+		}
+	}
+	if status, _, reply := sendHonest(t, c, "evt_large", 900<<10); status != 202 {
+		t.Fatalf("the 900 KiB event once the slow senders are cut: %d %s", status, reply)
+	}
+	hold()
+}
+
+// slowCaddy runs the slow-body route with max_buffered 3.5MiB against its
+// own redis-server.
+func slowCaddy(t *testing.T) *caddy {
+	t.Helper()
+	return startCaddy(t, redistest.Start(t).URL(), "max_buffered 3.5MiB", slowSite)
+}
