@@ -55,6 +55,7 @@ type Caddy struct {
 	bin       string
 	redisURL  string
 	cmd       *exec.Cmd
+	exited    chan struct{} // closed once cmd has been waited for
 	Log       *SyncBuffer
 }
 
@@ -77,26 +78,51 @@ func Start(t testing.TB, bin, redisURL, hookgateOpts, site string) *Caddy {
 	if err := os.WriteFile(path, []byte(c.Caddyfile(hookgateOpts, site)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.cmd = exec.Command(bin, "run", "--config", path, "--adapter", "caddyfile")
-	c.cmd.Env = append(os.Environ(), "HOME="+c.Dir, "XDG_DATA_HOME="+c.Dir, "XDG_CONFIG_HOME="+c.Dir)
-	c.cmd.Stdout, c.cmd.Stderr = c.Log, c.Log
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("starting caddy: %v", err)
-	}
 	t.Cleanup(func() {
 		c.Stop()
 		if t.Failed() {
 			t.Logf("caddy log:\n%s", c.Log.String())
 		}
 	})
+	c.Restart(t)
+	return c
+}
+
+// Restart runs Caddy again from the Caddyfile Start wrote, after Stop or
+// Kill, and waits until it serves.
+func (c *Caddy) Restart(t testing.TB) {
+	t.Helper()
+	c.cmd = exec.Command(c.bin, "run", "--config", filepath.Join(c.Dir, "Caddyfile"), "--adapter", "caddyfile")
+	c.cmd.Env = append(os.Environ(), "HOME="+c.Dir, "XDG_DATA_HOME="+c.Dir, "XDG_CONFIG_HOME="+c.Dir)
+	c.cmd.Stdout, c.cmd.Stderr = c.Log, c.Log
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("starting caddy: %v", err)
+	}
+	exited, cmd := make(chan struct{}), c.cmd
+	c.exited = exited
+	go func() { _ = cmd.Wait(); close(exited) }()
 	WaitFor(t, 30*time.Second, "caddy to serve "+c.Base, func() bool {
+		select {
+		case <-exited:
+			t.Fatalf("caddy exited before serving:\n%s", c.Log.String())
+		default:
+		}
 		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(c.Base, "http://"), 100*time.Millisecond)
 		if err == nil {
 			conn.Close()
 		}
 		return err == nil
 	})
-	return c
+}
+
+// Kill ends Caddy with SIGKILL, as a crash or the OOM killer would.
+func (c *Caddy) Kill() {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	_ = c.cmd.Process.Kill()
+	<-c.exited
+	c.cmd = nil
 }
 
 // Caddyfile is the whole config Start runs, for a reload with other options.
@@ -161,7 +187,15 @@ func (c *Caddy) RSS(t testing.TB) int64 {
 
 // Alive reports whether the process is still running.
 func (c *Caddy) Alive() bool {
-	return c.cmd != nil && c.cmd.Process.Signal(syscall.Signal(0)) == nil
+	if c.cmd == nil {
+		return false
+	}
+	select {
+	case <-c.exited:
+		return false
+	default:
+		return true
+	}
 }
 
 // Stop ends Caddy with SIGTERM, or SIGKILL after 10 s.
@@ -170,13 +204,11 @@ func (c *Caddy) Stop() {
 		return
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = c.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-c.exited:
 	case <-time.After(10 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-done
+		<-c.exited
 	}
 	c.cmd = nil
 }
