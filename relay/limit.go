@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -13,6 +14,10 @@ import (
 type limiter struct {
 	lim *rate.Limiter
 	now func() time.Time
+	// mu orders reading the clock with reserving: a reservation at a time
+	// earlier than the last one moves the limiter's clock back, and the
+	// next one is credited the difference, a burst past the rate.
+	mu sync.Mutex
 }
 
 // newLimiter returns nil for no limit.
@@ -29,8 +34,10 @@ func (l *limiter) wait(ctx context.Context) error {
 	if l == nil {
 		return ctx.Err()
 	}
+	l.mu.Lock()
 	now := l.now()
 	turn := l.lim.ReserveN(now, 1)
+	l.mu.Unlock()
 	d := turn.DelayFrom(now)
 	if d == 0 {
 		return nil

@@ -44,6 +44,8 @@ type Relay struct {
 	inflight sync.Map // retry member -> struct{}: held by this relay now
 	stop     context.CancelFunc
 	ctx      context.Context
+	halt     sync.Once
+	halted   chan struct{} // closed once every loop and worker has ended
 	readers  sync.WaitGroup
 	workers  sync.WaitGroup
 }
@@ -118,19 +120,21 @@ func (r *Relay) Stop(ctx context.Context) error {
 		return nil
 	}
 	r.stop()
-	done := make(chan struct{})
-	go func() {
-		// A reader can be inside a Redis call that ignores cancellation
-		// (a blocked XREADGROUP on a hung server): wait for it here, not
-		// past ctx.
-		r.readers.Wait()
-		close(r.jobs)
-		r.workers.Wait()
-		r.sender.close()
-		close(done)
-	}()
+	r.halt.Do(func() {
+		r.halted = make(chan struct{})
+		go func() {
+			// A reader can be inside a Redis call that ignores cancellation
+			// (a blocked XREADGROUP on a hung server): wait for it here, not
+			// past ctx.
+			r.readers.Wait()
+			close(r.jobs)
+			r.workers.Wait()
+			r.sender.close()
+			close(r.halted)
+		}()
+	})
 	select {
-	case <-done:
+	case <-r.halted:
 		return nil
 	case <-ctx.Done():
 		return errors.New("relay " + r.cfg.Name + ": deliveries still in flight at stop; they stay pending")

@@ -441,8 +441,10 @@ func TestRateSpacesAttempts(t *testing.T) {
 	f.ingest(t, "evt_1", "evt_2", "evt_3", "evt_4", "evt_5", "evt_6")
 	waitUntil(t, 10*time.Second, "every event delivered", func() bool { return len(tg.deliveries()) == 6 })
 	d := tg.deliveries()
-	if span := d[5].at.Sub(d[0].at); span < 240*time.Millisecond {
-		t.Fatalf("6 deliveries at 20/s took %v, want at least 250ms", span)
+	// Five intervals of 50 ms, less one for the first request's dial, which
+	// under load arrives late; the limiter's unit test checks turns exactly.
+	if span := d[5].at.Sub(d[0].at); span < 200*time.Millisecond {
+		t.Fatalf("6 deliveries at 20/s took %v, want about 250ms", span)
 	}
 }
 
