@@ -298,6 +298,18 @@ func (w *loggedWriter) Write(b []byte) (int, error) {
 // deadlines) through the writer.
 func (w *loggedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// MarshalLogObject is what Caddy's trace log (servers { trace }) shows of
+// the handler as it runs: its settings without the secrets, which Caddy
+// would otherwise print as configured, literal ones included.
+func (h *Handler) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString("provider", h.source)
+	enc.AddInt("secrets", len(h.Secrets))
+	enc.AddString("tenant", h.Tenant)
+	enc.AddString("stream", h.Stream)
+	enc.AddInt64("max_size", h.MaxSize)
+	return nil
+}
+
 // countedBody counts the bytes the handler read, for bytes_read.
 type countedBody struct {
 	io.ReadCloser
@@ -312,6 +324,7 @@ func (b *countedBody) Read(p []byte) (int, error) {
 
 // Interface guards
 var (
-	_ SecretHeaders       = Token{}
-	_ http.ResponseWriter = (*loggedWriter)(nil)
+	_ SecretHeaders           = Token{}
+	_ http.ResponseWriter     = (*loggedWriter)(nil)
+	_ zapcore.ObjectMarshaler = (*Handler)(nil)
 )

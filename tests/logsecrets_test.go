@@ -39,8 +39,9 @@ func TestNoSecretInLogs(t *testing.T) {
 			globals := fmt.Sprintf("log default {\n\t\toutput file %s\n\t\tformat json\n\t\tlevel DEBUG\n\t}\n", caddyLog)
 			if credentials {
 				// Caddy then logs Authorization in clear: the bearer
-				// route's token must be redacted by Hookgate itself.
-				globals += "\tservers {\n\t\tlog_credentials\n\t}\n"
+				// route's token must be redacted by Hookgate itself. Trace
+				// logs every handler's configuration as it runs.
+				globals += "\tservers {\n\t\tlog_credentials\n\t\ttrace\n\t}\n"
 			}
 			c := startCaddyWithGlobals(t, globals, fmt.Sprintf(`
 	log {

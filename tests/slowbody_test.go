@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -288,11 +289,11 @@ func TestSlowBodiesHoldAtMostMaxBuffered(t *testing.T) {
 	peak := procStatus(t, pid, "VmHWM")
 	t.Logf("60 slow senders: %v; Caddy RSS %s before, peak %s (+%s; bound max_buffered %s + slack %s)",
 		counts, mib(base), mib(peak), mib(peak-base), mib(slowBudget), mib(slowSlack))
-	if counts[408] > 3 || counts[408]+counts[503] != len(senders) {
-		t.Fatalf("answers %v: at most 3 bodies of 1 MiB fit in max_buffered 3.5MiB", counts)
-	}
 	if peak-base > slowBudget+slowSlack {
 		t.Fatalf("Caddy's RSS grew by %s under slow senders; bound %s", mib(peak-base), mib(slowBudget+slowSlack))
+	}
+	if counts[408] > 3 || counts[408]+counts[503] != len(senders) {
+		t.Fatalf("answers %v: at most 3 bodies of 1 MiB fit in max_buffered 3.5MiB", counts)
 	}
 }
 
@@ -362,4 +363,41 @@ func TestFullBudgetRefusesFastAndComesBack(t *testing.T) {
 func slowCaddy(t *testing.T) *caddy {
 	t.Helper()
 	return startCaddy(t, redistest.Start(t).URL(), "max_buffered 3.5MiB", slowSite)
+}
+
+// Caddy's own read_body, when shorter than read_timeout, is the one that
+// cuts a slow body; the answer is the same 408.
+func TestShorterServerReadBodyApplies(t *testing.T) {
+	// The options close the hookgate block and open servers, which the
+	// helper's closing brace ends.
+	servers := "}\n\tservers {\n\t\ttimeouts {\n\t\t\tread_body 1s\n\t\t}"
+	c := startCaddy(t, redistest.Start(t).URL(), servers, slowSite)
+	a := sendSlowly(t, c, false, 64<<10).await(t, 5*time.Second)
+	if a.status != 408 || a.body != "{\"error\":\"body not received within 1s\"}\n" || a.after > 1800*time.Millisecond {
+		t.Fatalf("slow sender with read_body 1s and read_timeout 2s: %d %q after %v; want 408 after 1s", a.status, a.body, a.after)
+	}
+}
+
+func TestSlowBodyOptionsAreChecked(t *testing.T) {
+	cases := []struct {
+		name, global, route, want string
+	}{
+		{"read_timeout is a duration", "", "read_timeout soon", "read_timeout: invalid duration"},
+		{"read_timeout is positive", "", "read_timeout 0s", "read_timeout: invalid duration"},
+		{"max_buffered is a size", "max_buffered lots", "", "max_buffered: invalid size"},
+		{"max_size below max_buffered", "max_buffered 4MiB", "max_size 4MiB", "max_size must be below the hookgate max_buffered of 4.0 MiB"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "Caddyfile")
+			cfg := "{\n\thookgate {\n\t\t" + c.global + "\n\t}\n}\nhttp://localhost:8080 {\n\twebhook /x stripe {\n\t\tsecret a\n\t\t" + c.route + "\n\t}\n}\n"
+			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := caddyCmd(t, nil, "validate", "--config", path, "--adapter", "caddyfile")
+			if err == nil || !strings.Contains(strings.ReplaceAll(out, `\"`, `"`), c.want) {
+				t.Fatalf("validate: %v, want %q:\n%s", err, c.want, out)
+			}
+		})
+	}
 }
