@@ -33,3 +33,23 @@ func TestTraceparent(t *testing.T) {
 		})
 	}
 }
+
+func FuzzTraceparent(f *testing.F) {
+	f.Add("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	f.Add("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra")
+	f.Add("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\nX: y")
+	f.Fuzz(func(t *testing.T, in string) {
+		got := Traceparent(in)
+		if got == "" {
+			return
+		}
+		if got != in || len(got) > 256 {
+			t.Fatalf("Traceparent(%q) = %q", in, got)
+		}
+		for i := 0; i < len(got); i++ {
+			if got[i] < 0x21 || got[i] > 0x7e {
+				t.Fatalf("kept byte %#x in %q", got[i], got)
+			}
+		}
+	})
+}

@@ -138,3 +138,48 @@ func TestScopes(t *testing.T) {
 		}
 	}
 }
+
+func FuzzIdentify(f *testing.F) {
+	f.Add("msg_1", "1700000000", "evt_1", "invoice.paid", "X-Id-Label", "issues", []byte(`{"id":"evt_1"}`))
+	f.Add("", "", "", "", "guid", "push", []byte(`{}`))
+	f.Add("a b", "", "bad\x01id", "a\nb", "", "", []byte(nil))
+	f.Fuzz(func(t *testing.T, signedID, ts, bodyID, bodyType, label, headerType string, body []byte) {
+		h := http.Header{"X-Event-Id": {label}, "X-Github-Event": {headerType}}
+		for _, loc := range []Locator{
+			{IDField: "id", TypeField: "type"},
+			{IDField: "id", IDOptional: true, IDHeader: "X-Event-Id", TypeField: "event"},
+			{IDHeader: "X-Github-Delivery", TypeHeader: "X-Github-Event"},
+		} {
+			id, err := Identify(Signed{ID: signedID, Timestamp: ts}, loc, h, body, bodyID, bodyType)
+			if err != nil {
+				continue
+			}
+			if !visibleASCII(id.ID, MaxIDLen) || id.Dedupe != id.ID || id.Type != "" && !visibleASCII(id.Type, MaxTypeLen) {
+				t.Fatalf("Identify accepted %+v", id)
+			}
+			// A label the signature does not cover never decides the id.
+			other := http.Header{"X-Event-Id": {label + "x"}, "X-Github-Event": {headerType}}
+			if again, err := Identify(Signed{ID: signedID, Timestamp: ts}, loc, other, body, bodyID, bodyType); err == nil && again.Dedupe != id.Dedupe {
+				t.Fatalf("a fresh label made %q into %q", id.Dedupe, again.Dedupe)
+			}
+		}
+	})
+}
+
+func FuzzNormalizeTenant(f *testing.F) {
+	for _, s := range []string{"acme", "ACME", "Hooks.Example.Test.", "acme:x", "a%3Ab", "", ".", strings.Repeat("a", 65)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := NormalizeTenant(in)
+		if err != nil {
+			return
+		}
+		if !tenantChars(got) || strings.ToLower(got) != got {
+			t.Fatalf("NormalizeTenant(%q) = %q", in, got)
+		}
+		if up, err := NormalizeTenant(strings.ToUpper(in)); err != nil || up != got {
+			t.Fatalf("NormalizeTenant(%q) = %q but NormalizeTenant(%q) = %q, %v", in, got, strings.ToUpper(in), up, err)
+		}
+	})
+}
