@@ -10,6 +10,9 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
+
+	"github.com/hookgate/caddy-hookgate/event"
+	"github.com/hookgate/caddy-hookgate/verifier"
 )
 
 func init() {
@@ -30,6 +33,8 @@ func init() {
 //	    stream     <name>                 # default "events"
 //	    dedupe_ttl <duration>             # default 72h
 //	    read_timeout <duration>           # the whole body must arrive within it, else 408; default 10s
+//	    dedupe_scope <name>               # share one dedupe namespace between routes; default: one per secret
+//	    max_depth  <n>                    # deepest JSON nesting, default 64
 //	    # provider options, e.g. for hmac:
 //	    header           <name>
 //	    algorithm        sha1|sha256|sha512
@@ -82,6 +87,20 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "tenant":
 			if err := singleArg(d, &h.Tenant); err != nil {
 				return err
+			}
+		case "dedupe_scope":
+			if err := singleArg(d, &h.DedupeScope); err != nil {
+				return err
+			}
+			if _, err := verifier.NamedScope(h.DedupeScope); err != nil {
+				return d.Err(err.Error())
+			}
+		case "max_depth":
+			if err := countArg(d, &h.MaxDepth); err != nil {
+				return err
+			}
+			if h.MaxDepth > event.MaxDepthLimit {
+				return d.Errf("max_depth must be at most %d", event.MaxDepthLimit)
 			}
 		case "stream":
 			if err := singleArg(d, &h.Stream); err != nil {

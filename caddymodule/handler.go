@@ -2,8 +2,6 @@ package caddymodule
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,7 +31,8 @@ const (
 	DefaultTenant    = "default"
 	DefaultStream    = "events"
 	DefaultDedupeTTL = 72 * time.Hour
-	maxIDLen         = 256
+	DefaultMaxDepth  = 64
+	maxAuditLen      = 512
 )
 
 // Handler is the webhook ingest endpoint of one provider on one route. It
@@ -61,15 +60,24 @@ type Handler struct {
 	// server's own read_body applies instead when it is shorter.
 	// Default 10s.
 	ReadTimeout caddy.Duration `json:"read_timeout,omitempty"`
+	// DedupeScope names the namespace event ids are deduplicated in, for
+	// routes that should share one. By default each secret is its own
+	// scope: events are duplicates only for the same signer.
+	DedupeScope string `json:"dedupe_scope,omitempty"`
+	// MaxDepth is the deepest nesting of arrays and objects a body may
+	// have. Default 64.
+	MaxDepth int `json:"max_depth,omitempty"`
 
 	source   string
 	verifier verifier.Verifier
 	locator  verifier.Locator
 	fields   []string
+	scopes   []string
 	keys     relay.Keys
 	app      *App
 	now      func() time.Time
 	logger   *zap.Logger
+	rejects  *rejectLog
 
 	// secretLogs keeps the provider's secret headers out of Caddy's
 	// logs; nil when it has none.
@@ -87,6 +95,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision loads the provider, resolves secrets and takes the app's store.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	h.rejects = newRejectLog(h.logger)
 	h.now = time.Now
 	if h.ProviderRaw == nil {
 		return fmt.Errorf("webhook: no provider")
@@ -116,11 +125,19 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("webhook %s: %w", h.source, err)
 	}
 	h.locator = h.verifier.Locate()
-	idField := h.locator.IDField
-	if h.locator.IDHeader != "" {
-		idField = h.locator.BodyIDField
+	h.fields = []string{h.locator.IDField, h.locator.TypeField}
+	if h.DedupeScope != "" {
+		scope, err := verifier.NamedScope(h.DedupeScope)
+		if err != nil {
+			return fmt.Errorf("webhook %s: %w", h.source, err)
+		}
+		h.scopes = []string{scope}
+	} else {
+		h.scopes = make([]string, len(secrets))
+		for i, s := range secrets {
+			h.scopes[i] = verifier.SecretScope(s)
+		}
 	}
-	h.fields = []string{idField, h.locator.TypeField}
 
 	if h.MaxSize == 0 {
 		h.MaxSize = DefaultMaxSize
@@ -136,6 +153,14 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if h.ReadTimeout == 0 {
 		h.ReadTimeout = caddy.Duration(DefaultReadTimeout)
+	}
+	if h.MaxDepth == 0 {
+		h.MaxDepth = DefaultMaxDepth
+	}
+	if strings.IndexByte(h.Tenant, '{') < 0 {
+		if h.Tenant, err = verifier.NormalizeTenant(h.Tenant); err != nil {
+			return fmt.Errorf("webhook %s: tenant %q: %w", h.source, h.Tenant, err)
+		}
 	}
 	appMod, err := ctx.App("hookgate")
 	if err != nil {
@@ -162,6 +187,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.MaxSize >= h.app.MaxBuffered {
 		return fmt.Errorf("webhook %s: max_size must be below the hookgate max_buffered of %s, or no body of max_size could be received", h.source, humanize.IBytes(uint64(h.app.MaxBuffered)))
+	}
+	if h.MaxDepth < 1 || h.MaxDepth > event.MaxDepthLimit {
+		return fmt.Errorf("webhook %s: max_depth must be between 1 and %d", h.source, event.MaxDepthLimit)
 	}
 	if h.DedupeTTL < caddy.Duration(time.Second) {
 		return fmt.Errorf("webhook %s: dedupe_ttl must be at least 1s", h.source)
@@ -210,14 +238,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if ours {
 		_ = rc.SetReadDeadline(time.Time{})
 	}
-	stored, dedupeID, code, msg := h.check(r, body)
+	stored, dedupe, code, msg := h.check(r, body)
 	if code != 0 {
 		putBody(bufp, body)
 		return h.reject(w, r, code, msg)
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.app.Timeout))
-	outcome, err := h.app.store.appender.AppendAs(ctx, h.keys, time.Duration(h.DedupeTTL), &stored, dedupeID)
+	outcome, err := h.app.store.appender.AppendAs(ctx, h.keys, time.Duration(h.DedupeTTL), &stored, dedupe)
 	cancel()
 	if err != nil {
 		// The appender may still read body: the buffer is not reused. The
@@ -244,78 +272,67 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return replyStatus(w, code, status, stored.ID)
 }
 
-// check verifies the request and builds the event to store, and the id its
-// dedupe key is built from. A non-zero code is the rejection to send, with
-// its message.
-func (h *Handler) check(r *http.Request, body []byte) (event.Stored, string, int, string) {
-	if err := h.verifier.Verify(r.Header, body); err != nil {
-		return event.Stored{}, "", http.StatusUnauthorized, signatureMessage(err)
+// check verifies the request and builds the event to store and what
+// makes it a duplicate. A non-zero code is the rejection to send, with its
+// message. Only what the signature covers decides the event's identity
+// (verifier.Identify); the tenant is a label, never part of the dedupe key.
+func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedupe, int, string) {
+	signed, err := h.verifier.Verify(r.Header, body)
+	if err != nil {
+		return event.Stored{}, relay.Dedupe{}, http.StatusUnauthorized, signatureMessage(err)
 	}
 	var found [2]string
-	if err := event.Scan(body, h.fields, found[:]); err != nil {
-		return event.Stored{}, "", http.StatusBadRequest, "malformed JSON body: " + err.Error()
+	if err := event.ScanStrict(body, h.MaxDepth, h.fields, found[:]); err != nil {
+		return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, "malformed JSON body: " + err.Error()
 	}
-	loc := h.locator
-	id, typ := found[0], found[1]
-	switch {
-	case loc.IDHeader != "":
-		if id = r.Header.Get(loc.IDHeader); id == "" {
-			return event.Stored{}, "", http.StatusBadRequest, "missing " + loc.IDHeader + " header"
-		}
-		// The header is not signed. Where the signed body names the event
-		// too, they must agree, or a captured body could be replayed
-		// under a fresh id and pass the dedupe.
-		if loc.BodyIDField != "" && found[0] != "" && found[0] != id {
-			return event.Stored{}, "", http.StatusBadRequest, loc.IDHeader + ` header differs from the body's "` + loc.BodyIDField + `" field`
-		}
-	case loc.IDField != "":
-		if id == "" {
-			return event.Stored{}, "", http.StatusBadRequest, `body has no string "` + loc.IDField + `" field`
-		}
-	default:
-		id = bodyHash(body)
-	}
-	if len(id) > maxIDLen {
-		return event.Stored{}, "", http.StatusBadRequest, "event id longer than 256 bytes"
-	}
-	if loc.TypeHeader != "" {
-		typ = r.Header.Get(loc.TypeHeader)
+	id, err := verifier.Identify(signed, h.locator, r.Header, body, found[0], found[1])
+	if err != nil {
+		return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, err.Error()
 	}
 	tenant := h.Tenant
 	if strings.IndexByte(tenant, '{') >= 0 {
 		if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 			tenant = repl.ReplaceAll(tenant, DefaultTenant)
 		}
+		if tenant, err = verifier.NormalizeTenant(tenant); err != nil {
+			return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, err.Error()
+		}
 	}
 	var kept http.Header
-	for _, name := range loc.Audit {
-		if v := r.Header.Get(name); v != "" {
+	for _, name := range h.locator.Audit {
+		if v := r.Header.Get(name); auditable(v) {
 			if kept == nil {
-				kept = make(http.Header, len(loc.Audit))
+				kept = make(http.Header, len(h.locator.Audit))
 			}
 			kept[http.CanonicalHeaderKey(name)] = []string{v}
 		}
 	}
-	dedupeID := id
-	if loc.DedupeOnBody {
-		dedupeID = bodyHash(body)
-	}
 	return event.Stored{
-		ID: id, Source: h.source, Tenant: tenant, Type: typ,
+		ID: id.ID, Source: h.source, Tenant: tenant, Type: id.Type,
 		ReceivedAt:  h.now(),
-		Traceparent: r.Header.Get("Traceparent"),
+		Traceparent: event.Traceparent(r.Header.Get("Traceparent")),
 		Header:      kept,
 		Body:        body,
-	}, dedupeID, 0, ""
+	}, relay.Dedupe{Scopes: h.scopes, ID: id.Dedupe}, 0, ""
 }
 
-func bodyHash(body []byte) string {
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
+// auditable reports whether an unsigned header value may be stored beside
+// the event: a short line of printable ASCII, so a sender cannot bloat
+// entries or carry control bytes into what operators and normalizers read.
+func auditable(v string) bool {
+	if v == "" || len(v) > maxAuditLen {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string) error {
-	h.logger.Info("webhook rejected",
+	h.rejects.write(h.now(),
 		zap.String("source", h.source), zap.Int("status", code), zap.String("reason", msg),
 		zap.String("remote", r.RemoteAddr))
 	return replyError(w, code, msg)
