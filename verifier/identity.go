@@ -42,7 +42,7 @@ func Identify(s Signed, loc Locator, h http.Header, body []byte, bodyID, bodyTyp
 	switch {
 	case s.ID != "":
 		id.ID = s.ID
-	case bodyID != "":
+	case loc.IDField != "" && bodyID != "":
 		id.ID = bodyID
 		if loc.IDHeader != "" {
 			if label := headerValue(h, loc.IDHeader); label != "" && label != bodyID {

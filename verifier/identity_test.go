@@ -55,6 +55,8 @@ func TestIdentify(t *testing.T) {
 		{"a type with a newline is refused", Signed{}, stripeLike, nil, "evt_1", "a\nb", Identity{}, "event type"},
 		{"a type header with a control byte is refused", Signed{}, githubLike, http.Header{"X-Github-Event": {"is\x7fsues"}}, "", "",
 			Identity{}, "event type"},
+		{"a body value is no id where the scheme names no id field", Signed{}, githubLike, http.Header{"X-Github-Event": {"push"}}, "x", "",
+			Identity{ID: hash, Type: "push", Dedupe: hash}, ""},
 		{"an empty type is stored empty", Signed{}, stripeLike, nil, "evt_1", "", Identity{ID: "evt_1", Dedupe: "evt_1"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
