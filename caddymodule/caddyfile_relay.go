@@ -129,6 +129,13 @@ func parseRelayOption(d *caddyfile.Dispenser, rc *RelayConfig) error {
 		return durationArg(d, &rc.ClaimAfter)
 	case "retention":
 		return durationArg(d, &rc.Retention)
+	case "start":
+		if err := singleArg(d, &rc.Start); err != nil {
+			return err
+		}
+		if _, err := parseStart(rc.Start); err != nil {
+			return d.WrapErr(err)
+		}
 	case "backoff":
 		args := d.RemainingArgs()
 		const usage = "backoff needs two durations, base <= cap, e.g. 'backoff 1s 10m'"

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/hookgate/caddy-hookgate/relay"
 )
@@ -71,8 +72,15 @@ type RelayConfig struct {
 	// before another takes it over. Default 1m.
 	ClaimAfter caddy.Duration `json:"claim_after,omitempty"`
 	// Retention is the age past which entries are trimmed from the stream
-	// and the dead-letter stream. Default 7d.
+	// and the dead-letter stream. Default 7d. An entry some relay has not
+	// finished is kept, however old.
 	Retention caddy.Duration `json:"retention,omitempty"`
+	// Start is where a relay whose consumer group does not exist yet (a new
+	// or renamed relay) begins: "new" (default) delivers only events stored
+	// from then on, "all" every event still retained, a duration such as
+	// "24h" or "2d" the events younger than that. An existing group is
+	// never moved, so changing it later does nothing.
+	Start string `json:"start,omitempty"`
 }
 
 // RelayRoute sends the event types Glob matches to URL.
@@ -128,7 +136,7 @@ var consumerName = sync.OnceValue(func() string {
 	return host + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b)
 })
 
-// provisionRelays builds every relay on the shared Redis client. Nothing
+// provisionRelays builds every relay on the relays' shared Redis client. Nothing
 // runs until Start.
 func (a *App) provisionRelays(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
@@ -158,7 +166,8 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 		cfg := cfgs[i]
 		cfg.StreamRetention = keep[cfg.Keys.Stream()]
 		cfg.Consumer = consumerName()
-		r, err := relay.New(a.store.rdb, cfg, ctx.Logger().Named("relay."+name))
+		logger := ctx.Logger().Named("relay." + name)
+		r, err := relay.New(a.store.relays, cfg, logger)
 		if err != nil {
 			return fmt.Errorf("relay %q: %w", name, err)
 		}
@@ -167,6 +176,7 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 		if timeout == 0 {
 			timeout = relay.DefaultTimeout
 		}
+		warnShortTimeout(logger, timeout)
 		a.relays = append(a.relays, runningRelay{name: name, relay: r, timeout: timeout})
 	}
 	return nil
@@ -220,7 +230,12 @@ func (rc *RelayConfig) relayConfig(name, prefix string, repl *caddy.Replacer) (r
 	for i, r := range rc.Routes {
 		routes[i] = relay.Route{Glob: r.Glob, URL: repl.ReplaceAll(r.URL, "")}
 	}
+	start, err := parseStart(rc.Start)
+	if err != nil {
+		return relay.Config{}, err
+	}
 	return relay.Config{
+		Start:       start,
 		Name:        name,
 		Keys:        keys,
 		To:          to,
@@ -239,6 +254,37 @@ func (rc *RelayConfig) relayConfig(name, prefix string, repl *caddy.Replacer) (r
 		Retention:   time.Duration(rc.Retention),
 		Rate:        rc.RatePerSecond,
 	}, nil
+}
+
+// parseStart reads the start option: new, all or a duration.
+func parseStart(s string) (relay.Start, error) {
+	switch s {
+	case "", "new":
+		return relay.StartNew, nil
+	case "all":
+		return relay.StartAll, nil
+	}
+	d, err := caddy.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return relay.Start{}, fmt.Errorf("start must be new, all or a positive duration such as 24h, got %q", s)
+	}
+	return relay.StartSince(d), nil
+}
+
+// shortTimeout is the attempt timeout below which a start-up warning is
+// logged.
+const shortTimeout = 5 * time.Second
+
+// warnShortTimeout warns about an attempt timeout short enough to cut
+// receivers off mid-work: the receiver has done the work by then, the
+// relay counts a timeout and sends it again, and every attempt ends the
+// same way until the event is dead-lettered.
+func warnShortTimeout(logger *zap.Logger, timeout time.Duration) {
+	if timeout < shortTimeout {
+		logger.Warn("relay timeout is short: a receiver slower than this processes every attempt and the relay still "+
+			"counts each as timed out, retries it and finally dead-letters it; allow the receiver's slowest processing time",
+			zap.Duration("timeout", timeout), zap.Duration("suggested_at_least", shortTimeout))
+	}
 }
 
 // relaySecret checks a signing secret the way the Standard Webhooks

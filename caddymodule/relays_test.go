@@ -16,6 +16,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+
+	"github.com/hookgate/caddy-hookgate/relay"
 )
 
 // testSecret is whsec_ + base64("0123456789abcdef0123456789abcdef").
@@ -71,6 +73,7 @@ func TestRelayCaddyfileAdaptsToJSON(t *testing.T) {
 				"	rate         600/m",
 				"	claim_after  90s",
 				"	retention    14d",
+				"	start        2d",
 				"}",
 			),
 			want: `{"relays":{"wordpress":{
@@ -90,7 +93,8 @@ func TestRelayCaddyfileAdaptsToJSON(t *testing.T) {
 				"breaker_cooldown":` + ms(time.Minute) + `,
 				"rate_per_second":10,
 				"claim_after":` + ms(90*time.Second) + `,
-				"retention":` + ms(14*24*time.Hour) + `}}}`,
+				"retention":` + ms(14*24*time.Hour) + `,
+				"start":"2d"}}}`,
 		},
 		{
 			name:  "a minimal relay keeps only to and secret; defaults stay out of the JSON",
@@ -188,6 +192,8 @@ func TestRelayCaddyfileErrorsNameTheOptionAndLine(t *testing.T) {
 		{"rate has a unit", block("	rate 50"), `rate must look like 50/s or 600/m, got "50"`, 6},
 		{"rate is per second or minute", block("	rate 50/h"), `rate must look like 50/s or 600/m, got "50/h"`, 6},
 		{"rate is a positive integer", block("	rate -1/s"), `rate must look like 50/s or 600/m, got "-1/s"`, 6},
+		{"start is new, all or a duration", block("	start soon"), `start must be new, all or a positive duration such as 24h, got "soon"`, 6},
+		{"start is set once", block("	start new", "	start all"), "relay wp: start is set twice", 7},
 		{"a single option is set once", block("	workers 2", "	workers 3"), "relay wp: workers is set twice", 7},
 		{"an unknown option is refused", block("	colour red"), `unknown relay option "colour"`, 6},
 	}
@@ -322,6 +328,13 @@ func TestRelayConfigTranslation(t *testing.T) {
 	if minimal.Keys.Stream() != "hg:{"+DefaultStream+"}" {
 		t.Errorf("default stream %q", minimal.Keys.Stream())
 	}
+	for start, want := range map[string]relay.Start{"": relay.StartNew, "new": relay.StartNew, "all": relay.StartAll,
+		"24h": relay.StartSince(24 * time.Hour), "2d": relay.StartSince(48 * time.Hour)} {
+		c := RelayConfig{To: "https://wp.example.com/hook", Secret: testSecret, Start: start}
+		if cfg, err := c.relayConfig("wp", "hg", caddy.NewReplacer()); err != nil || cfg.Start != want {
+			t.Errorf("start %q: %v, %v; want %v", start, cfg.Start, err, want)
+		}
+	}
 
 	bad := []struct {
 		name    string
@@ -339,6 +352,8 @@ func TestRelayConfigTranslation(t *testing.T) {
 		{"a header the relay signs is refused", func(c *RelayConfig) { c.Headers = http.Header{"Idempotency-Key": {"x"}} }, "Idempotency-Key is set by the relay"},
 		{"a stream with braces is refused", func(c *RelayConfig) { c.Stream = "a{b}" }, "must not contain braces"},
 		{"a negative rate is refused", func(c *RelayConfig) { c.RatePerSecond = -1 }, "rate must be positive"},
+		{"a start that is no duration is refused", func(c *RelayConfig) { c.Start = "forever" }, "start must be new, all or a positive duration"},
+		{"a negative start is refused", func(c *RelayConfig) { c.Start = "-1h" }, "start must be new, all or a positive duration"},
 	}
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {
