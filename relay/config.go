@@ -67,25 +67,35 @@ type Start struct {
 	since time.Duration
 }
 
-// StartNew delivers only events stored after the group is created.
+// StartNew delivers only events stored after the relay started (less
+// startSkew). Not "$" at the group's creation: the group is created by the
+// reader, a moment after Start, or later if Redis is down then, and the
+// events ingest stores meanwhile are newer than the relay.
 var StartNew = Start{}
 
 // StartAll delivers every event still in the stream.
 var StartAll = Start{all: true}
 
-// StartSince delivers the events stored within d before the group is
-// created, and every later one.
+// StartSince delivers the events stored within d before the relay
+// started, and every later one.
 func StartSince(d time.Duration) Start { return Start{since: d} }
 
-// groupID is the XGROUP CREATE id for a group created at now.
-func (s Start) groupID(now time.Time) string {
+// startSkew allows for Redis's clock, which stamps entry ids, running
+// behind this process's. A few events stored just before a new relay
+// started are delivered; a renamed relay's receivers have them in their
+// dedupe window.
+const startSkew = time.Minute
+
+// groupID is the XGROUP CREATE id for a relay that started at started.
+func (s Start) groupID(started time.Time) string {
+	from := started.Add(-startSkew)
 	switch {
 	case s.all:
 		return "0"
 	case s.since > 0:
-		return strconv.FormatInt(max(now.Add(-s.since).UnixMilli(), 0), 10) + "-0"
+		from = started.Add(-s.since)
 	}
-	return "$"
+	return strconv.FormatInt(max(from.UnixMilli(), 0), 10) + "-0"
 }
 
 func (s Start) String() string {

@@ -32,6 +32,7 @@ type Relay struct {
 	backoff  backoff
 	now      func() time.Time
 	consumer string
+	started  time.Time // when Start ran, where a new group begins
 	// normalize builds the envelope; a test swaps in a faulty one.
 	normalize func(event.Stored) (event.Envelope, error)
 	// grouped is set once this relay has seen its groups exist, so a group
@@ -78,6 +79,7 @@ func New(rdb redis.UniversalClient, cfg Config, logger *zap.Logger) (*Relay, err
 // creates the consumer groups, so Caddy starts while Redis is down.
 func (r *Relay) Start() error {
 	r.ctx, r.stop = context.WithCancel(context.Background())
+	r.started = r.now()
 	r.jobs = make(chan *job, r.cfg.Workers)
 	for range r.cfg.Workers {
 		r.workers.Add(1)
@@ -232,7 +234,7 @@ func (r *Relay) createGroups(lost bool) {
 	for _, s := range r.moves.streams {
 		id := "0"
 		if s == r.cfg.Keys.Stream() && !lost {
-			id = r.cfg.Start.groupID(r.now())
+			id = r.cfg.Start.groupID(r.started)
 		}
 		err := r.rdb.XGroupCreateMkStream(r.ctx, s, r.cfg.Name, id).Err()
 		switch {

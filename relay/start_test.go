@@ -96,3 +96,18 @@ func TestALostGroupIsCreatedAgainWithoutSkippingEvents(t *testing.T) {
 		t.Fatalf("delivered %s", id)
 	}
 }
+
+// The group of a new relay is created by its reader, after Start, and
+// later still if Redis is down then: events stored in between came after
+// the relay started and are delivered.
+func TestANewRelayDeliversWhatIsStoredBeforeItsGroupExists(t *testing.T) {
+	f := newFixture(t)
+	tg := newTarget(t, ok)
+	cfg := f.config("wp", tg.URL)
+	cfg.Start = StartNew
+	f.srv.Stop()
+	f.start(t, cfg, nil)
+	f.srv.Restart()
+	f.add(t, stored("evt_while_the_group_was_missing"))
+	waitUntil(t, 10*time.Second, "the event delivered", func() bool { return len(tg.deliveries()) == 1 && f.settled(t, "wp") })
+}
