@@ -125,7 +125,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("webhook %s: %w", h.source, err)
 	}
 	h.locator = h.verifier.Locate()
-	h.fields = []string{h.locator.IDField, h.locator.TypeField}
+	h.fields = h.locator.Fields()
 	if h.DedupeScope != "" {
 		scope, err := verifier.NamedScope(h.DedupeScope)
 		if err != nil {
@@ -281,11 +281,11 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedup
 	if err != nil {
 		return event.Stored{}, relay.Dedupe{}, http.StatusUnauthorized, signatureMessage(err)
 	}
-	var found [2]string
+	var found [3]string
 	if err := event.ScanStrict(body, h.MaxDepth, h.fields, found[:]); err != nil {
 		return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, "malformed JSON body: " + err.Error()
 	}
-	id, err := verifier.Identify(signed, h.locator, r.Header, body, found[0], found[1])
+	id, err := verifier.Identify(signed, h.locator, r.Header, body, verifier.BodyFields{ID: found[0], Type: found[1], Action: found[2]})
 	if err != nil {
 		return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, err.Error()
 	}

@@ -32,8 +32,8 @@ type githubItem struct {
 }
 
 // normalizeGitHub maps a GitHub delivery. The type is what ingest stored
-// (the X-GitHub-Event name, "issues"); the body's action ("opened") is the
-// action. The subject is
+// (the X-GitHub-Event name joined with the body's action, "issues.opened");
+// the body's action ("opened") is the action. The subject is
 // the most specific thing the payload is about: a pull request or issue as
 // "owner/repo#number", else the repository ("owner/repo"), else the
 // organization. The actor is the sender: its numeric id, and an email only

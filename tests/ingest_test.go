@@ -206,7 +206,7 @@ func TestIngestContract(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Type != "issues" || s.Tenant != "default" || string(s.Body) != `{"action":"opened"}` ||
+			if s.Type != "issues.opened" || s.Tenant != "default" || string(s.Body) != `{"action":"opened"}` ||
 				s.Header.Get("X-GitHub-Delivery") != "d-1" || time.Since(s.ReceivedAt) > time.Minute {
 				t.Fatalf("stored %+v", s)
 			}

@@ -2,8 +2,9 @@
 // keyed with the secret's bytes. Nothing signed carries a time or an id:
 // X-GitHub-Delivery and X-GitHub-Event are not signed. So the event is named
 // by the hash of its body, deduplicated at ingest (the only replay guard, as
-// long as dedupe_ttl), with the delivery id kept as a label and the event
-// header read as the type of the first delivery only. The legacy SHA-1
+// long as dedupe_ttl), with the delivery id kept as a label; the type is
+// the event header joined with the signed body's action ("issues.opened"),
+// read from the first delivery only. The legacy SHA-1
 // X-Hub-Signature is not accepted. The "ping" event sent on hook creation is
 // an ordinary delivery: no handshake.
 
@@ -19,6 +20,7 @@ type GitHub struct {
 var githubLocator = Locator{
 	IDHeader:    "X-Github-Delivery",
 	TypeHeader:  "X-Github-Event",
+	ActionField: "action",
 	ContentType: "application/json",
 	Audit: []string{
 		"X-Github-Event",

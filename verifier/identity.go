@@ -24,6 +24,14 @@ type Identity struct {
 	Dedupe string // the id the dedupe key is built from
 }
 
+// BodyFields are the values of a Locator's IDField, TypeField and
+// ActionField read from the signed body ("" where absent).
+type BodyFields struct{ ID, Type, Action string }
+
+// Fields lists the body fields Identify reads, in BodyFields order, for
+// the scanner.
+func (l Locator) Fields() []string { return []string{l.IDField, l.TypeField, l.ActionField} }
+
 // IdentityError is a request whose signature verified but that names its
 // event badly. Its message is safe to send back.
 type IdentityError struct{ msg string }
@@ -37,7 +45,8 @@ func (e *IdentityError) Error() string { return e.msg }
 // (loc.IDHeader, kept for audit) but never makes a replay new; an unsigned
 // type header is read only where the scheme signs no type, and the dedupe
 // key leaves it out, so the first delivery's type sticks.
-func Identify(s Signed, loc Locator, h http.Header, body []byte, bodyID, bodyType string) (Identity, error) {
+func Identify(s Signed, loc Locator, h http.Header, body []byte, f BodyFields) (Identity, error) {
+	bodyID, bodyType := f.ID, f.Type
 	var id Identity
 	switch {
 	case s.ID != "":
@@ -62,6 +71,9 @@ func Identify(s Signed, loc Locator, h http.Header, body []byte, bodyID, bodyTyp
 		id.Type = bodyType
 	} else if loc.TypeHeader != "" {
 		id.Type = headerValue(h, loc.TypeHeader)
+		if id.Type != "" && loc.ActionField != "" && f.Action != "" {
+			id.Type += "." + f.Action
+		}
 	}
 	if id.Type != "" && !visibleASCII(id.Type, MaxTypeLen) {
 		return Identity{}, &IdentityError{"event type must be at most 256 visible ASCII characters"}

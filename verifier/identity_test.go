@@ -11,10 +11,11 @@ func TestIdentify(t *testing.T) {
 	body := []byte(`{"id":"evt_1","type":"invoice.paid"}`)
 	stripeLike := Locator{IDField: "id", TypeField: "type"}
 	wordpressLike := Locator{IDField: "id", IDOptional: true, IDHeader: "X-Event-Id", TypeField: "event"}
-	githubLike := Locator{IDHeader: "X-Github-Delivery", TypeHeader: "X-Github-Event"}
+	githubLike := Locator{IDHeader: "X-Github-Delivery", TypeHeader: "X-Github-Event", ActionField: "action"}
 	hash := signedHash("", body)
 	for _, tc := range []struct {
 		name             string
+		action           string
 		signed           Signed
 		loc              Locator
 		header           http.Header
@@ -22,45 +23,51 @@ func TestIdentify(t *testing.T) {
 		want             Identity
 		err              string
 	}{
-		{"a signed id names the event", Signed{ID: "msg_1", Timestamp: "1"}, Locator{TypeField: "type"}, nil, "", "invoice.paid",
+		{"a signed id names the event", "", Signed{ID: "msg_1", Timestamp: "1"}, Locator{TypeField: "type"}, nil, "", "invoice.paid",
 			Identity{ID: "msg_1", Type: "invoice.paid", Dedupe: "msg_1"}, ""},
-		{"a signed id wins over a body field", Signed{ID: "msg_1"}, stripeLike, nil, "evt_1", "t",
+		{"a signed id wins over a body field", "", Signed{ID: "msg_1"}, stripeLike, nil, "evt_1", "t",
 			Identity{ID: "msg_1", Type: "t", Dedupe: "msg_1"}, ""},
-		{"a signed body field names the event", Signed{Timestamp: "1"}, stripeLike, nil, "evt_1", "invoice.paid",
+		{"a signed body field names the event", "", Signed{Timestamp: "1"}, stripeLike, nil, "evt_1", "invoice.paid",
 			Identity{ID: "evt_1", Type: "invoice.paid", Dedupe: "evt_1"}, ""},
-		{"a required body id that is missing is refused", Signed{}, stripeLike, nil, "", "x",
+		{"a required body id that is missing is refused", "", Signed{}, stripeLike, nil, "", "x",
 			Identity{}, `body has no string "id" field`},
-		{"an optional body id that is missing falls back to the signed bytes", Signed{Timestamp: "1700000000"}, wordpressLike,
+		{"an optional body id that is missing falls back to the signed bytes", "", Signed{Timestamp: "1700000000"}, wordpressLike,
 			http.Header{"X-Event-Id": {"fresh-label"}}, "", "post.published",
 			Identity{ID: signedHash("1700000000", body), Type: "post.published", Dedupe: signedHash("1700000000", body)}, ""},
-		{"an unsigned id header that differs from the signed body id is refused", Signed{Timestamp: "1"}, wordpressLike,
+		{"an unsigned id header that differs from the signed body id is refused", "", Signed{Timestamp: "1"}, wordpressLike,
 			http.Header{"X-Event-Id": {"other"}}, "e1", "x", Identity{}, "X-Event-Id header differs"},
-		{"an unsigned id header equal to the body id is fine", Signed{Timestamp: "1"}, wordpressLike,
+		{"an unsigned id header equal to the body id is fine", "", Signed{Timestamp: "1"}, wordpressLike,
 			http.Header{"X-Event-Id": {"e1"}}, "e1", "x", Identity{ID: "e1", Type: "x", Dedupe: "e1"}, ""},
-		{"an unsigned id header alone never names the event", Signed{}, githubLike,
+		{"an unsigned id header alone never names the event", "", Signed{}, githubLike,
 			http.Header{"X-Github-Delivery": {"guid-1"}, "X-Github-Event": {"issues"}}, "", "",
 			Identity{ID: hash, Type: "issues", Dedupe: hash}, ""},
-		{"a fresh unsigned id header gives the same identity", Signed{}, githubLike,
+		{"a fresh unsigned id header gives the same identity", "", Signed{}, githubLike,
 			http.Header{"X-Github-Delivery": {"guid-2"}, "X-Github-Event": {"issues"}}, "", "",
 			Identity{ID: hash, Type: "issues", Dedupe: hash}, ""},
-		{"a type header is ignored where the body has a type field", Signed{}, Locator{IDField: "id", TypeField: "type", TypeHeader: "X-Type"},
+		{"a type header is ignored where the body has a type field", "", Signed{}, Locator{IDField: "id", TypeField: "type", TypeHeader: "X-Type"},
 			http.Header{"X-Type": {"customer.deleted"}}, "evt_1", "order.paid",
 			Identity{ID: "evt_1", Type: "order.paid", Dedupe: "evt_1"}, ""},
-		{"a control byte in the id is refused", Signed{}, stripeLike, nil, "bad\x01id", "x", Identity{}, "visible ASCII"},
-		{"a space in the id is refused", Signed{ID: "a b"}, stripeLike, nil, "", "x", Identity{}, "visible ASCII"},
-		{"a non-ASCII id is refused", Signed{}, stripeLike, nil, "évt", "x", Identity{}, "visible ASCII"},
-		{"an id of 257 bytes is refused", Signed{}, stripeLike, nil, strings.Repeat("a", 257), "x", Identity{}, "visible ASCII"},
-		{"an id of 256 bytes is fine", Signed{}, stripeLike, nil, strings.Repeat("a", 256), "x",
+		{"a control byte in the id is refused", "", Signed{}, stripeLike, nil, "bad\x01id", "x", Identity{}, "visible ASCII"},
+		{"a space in the id is refused", "", Signed{ID: "a b"}, stripeLike, nil, "", "x", Identity{}, "visible ASCII"},
+		{"a non-ASCII id is refused", "", Signed{}, stripeLike, nil, "évt", "x", Identity{}, "visible ASCII"},
+		{"an id of 257 bytes is refused", "", Signed{}, stripeLike, nil, strings.Repeat("a", 257), "x", Identity{}, "visible ASCII"},
+		{"an id of 256 bytes is fine", "", Signed{}, stripeLike, nil, strings.Repeat("a", 256), "x",
 			Identity{ID: strings.Repeat("a", 256), Type: "x", Dedupe: strings.Repeat("a", 256)}, ""},
-		{"a type with a newline is refused", Signed{}, stripeLike, nil, "evt_1", "a\nb", Identity{}, "event type"},
-		{"a type header with a control byte is refused", Signed{}, githubLike, http.Header{"X-Github-Event": {"is\x7fsues"}}, "", "",
+		{"a type with a newline is refused", "", Signed{}, stripeLike, nil, "evt_1", "a\nb", Identity{}, "event type"},
+		{"a type header with a control byte is refused", "", Signed{}, githubLike, http.Header{"X-Github-Event": {"is\x7fsues"}}, "", "",
 			Identity{}, "event type"},
-		{"a body value is no id where the scheme names no id field", Signed{}, githubLike, http.Header{"X-Github-Event": {"push"}}, "x", "",
+		{"a body value is no id where the scheme names no id field", "", Signed{}, githubLike, http.Header{"X-Github-Event": {"push"}}, "x", "",
 			Identity{ID: hash, Type: "push", Dedupe: hash}, ""},
-		{"an empty type is stored empty", Signed{}, stripeLike, nil, "evt_1", "", Identity{ID: "evt_1", Dedupe: "evt_1"}, ""},
+		{"a signed action is joined to a header type", "opened", Signed{}, githubLike, http.Header{"X-Github-Event": {"issues"}}, "", "",
+			Identity{ID: hash, Type: "issues.opened", Dedupe: hash}, ""},
+		{"an action with a control byte is refused with the type", "op\x00ened", Signed{}, githubLike, http.Header{"X-Github-Event": {"issues"}}, "", "",
+			Identity{}, "event type"},
+		{"an action without a type header names no type", "opened", Signed{}, githubLike, nil, "", "",
+			Identity{ID: hash, Dedupe: hash}, ""},
+		{"an empty type is stored empty", "", Signed{}, stripeLike, nil, "evt_1", "", Identity{ID: "evt_1", Dedupe: "evt_1"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Identify(tc.signed, tc.loc, tc.header, body, tc.bodyID, tc.bodyType)
+			got, err := Identify(tc.signed, tc.loc, tc.header, body, BodyFields{ID: tc.bodyID, Type: tc.bodyType, Action: tc.action})
 			if tc.err != "" {
 				var ie *IdentityError
 				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.err) {
@@ -150,9 +157,9 @@ func FuzzIdentify(f *testing.F) {
 		for _, loc := range []Locator{
 			{IDField: "id", TypeField: "type"},
 			{IDField: "id", IDOptional: true, IDHeader: "X-Event-Id", TypeField: "event"},
-			{IDHeader: "X-Github-Delivery", TypeHeader: "X-Github-Event"},
+			{IDHeader: "X-Github-Delivery", TypeHeader: "X-Github-Event", ActionField: "action"},
 		} {
-			id, err := Identify(Signed{ID: signedID, Timestamp: ts}, loc, h, body, bodyID, bodyType)
+			id, err := Identify(Signed{ID: signedID, Timestamp: ts}, loc, h, body, BodyFields{ID: bodyID, Type: bodyType, Action: label})
 			if err != nil {
 				continue
 			}
@@ -161,7 +168,7 @@ func FuzzIdentify(f *testing.F) {
 			}
 			// A label the signature does not cover never decides the id.
 			other := http.Header{"X-Event-Id": {label + "x"}, "X-Github-Event": {headerType}}
-			if again, err := Identify(Signed{ID: signedID, Timestamp: ts}, loc, other, body, bodyID, bodyType); err == nil && again.Dedupe != id.Dedupe {
+			if again, err := Identify(Signed{ID: signedID, Timestamp: ts}, loc, other, body, BodyFields{ID: bodyID, Type: bodyType, Action: label}); err == nil && again.Dedupe != id.Dedupe {
 				t.Fatalf("a fresh label made %q into %q", id.Dedupe, again.Dedupe)
 			}
 		}

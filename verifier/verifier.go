@@ -66,7 +66,12 @@ type Locator struct {
 	// TypeHeader is an unsigned header with the event type, read only
 	// when no TypeField is set (GitHub signs no type). The dedupe key never
 	// includes it, so a replay cannot re-type a stored event.
-	TypeHeader  string
+	TypeHeader string
+	// ActionField is a top-level body field whose value, when a string,
+	// is joined to a TypeHeader type ("issues" + "opened" is
+	// "issues.opened"), so a type glob can tell a GitHub issue opened from
+	// one closed.
+	ActionField string
 	ContentType string   // media type the provider always sends; "" accepts any
 	Audit       []string // headers stored with the event for audit and normalization
 }

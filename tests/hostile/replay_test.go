@@ -133,7 +133,7 @@ func TestReplayUnderFreshLabelsIsADuplicate(t *testing.T) {
 			ct.WordPressSigned(`{"id":{"a":1},"event":"post.published"}`, "o-1", now), `{"id":{"a":1},"event":"post.published"}`, "post.published",
 			[]relabel{{"fresh X-Event-Id", "", set("X-Event-Id", "o-2")}}},
 		{"github: fresh delivery ids and event names are the same event", "/github",
-			ct.GitHubSigned(`{"action":"opened","number":1}`, "issues", "guid-1"), `{"action":"opened","number":1}`, "issues",
+			ct.GitHubSigned(`{"action":"opened","number":1}`, "issues", "guid-1"), `{"action":"opened","number":1}`, "issues.opened",
 			[]relabel{
 				{"fresh X-GitHub-Delivery", "", set("X-Github-Delivery", "guid-2")},
 				{"X-GitHub-Event re-types it", "", set("X-Github-Event", "delete")},
