@@ -77,10 +77,9 @@ type RelayConfig struct {
 	Retention caddy.Duration `json:"retention,omitempty"`
 	// Start is where a relay whose consumer group does not exist yet (a new
 	// or renamed relay) begins: "new" (default) delivers the events stored
-	// since the relay started (and the minute before, for clock skew),
-	// "all" every event still retained, a duration such as "24h" or "2d"
-	// the events younger than that. An existing group is never moved, so
-	// changing it later does nothing.
+	// since the relay started, "all" every event still retained, a
+	// duration such as "24h" or "2d" the events younger than that. An
+	// existing group is never moved, so changing it later does nothing.
 	Start string `json:"start,omitempty"`
 }
 

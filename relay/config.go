@@ -67,10 +67,11 @@ type Start struct {
 	since time.Duration
 }
 
-// StartNew delivers only events stored after the relay started (less
-// startSkew). Not "$" at the group's creation: the group is created by the
-// reader, a moment after Start, or later if Redis is down then, and the
-// events ingest stores meanwhile are newer than the relay.
+// StartNew delivers only events stored after the relay started. Not "$"
+// when the group is created: the reader creates it a moment after Start,
+// or later if Redis is down then, and what ingest stores meanwhile is
+// newer than the relay. Entry ids carry Redis's clock and started this
+// process's: between hosts, skew moves the line by as much.
 var StartNew = Start{}
 
 // StartAll delivers every event still in the stream.
@@ -80,15 +81,9 @@ var StartAll = Start{all: true}
 // started, and every later one.
 func StartSince(d time.Duration) Start { return Start{since: d} }
 
-// startSkew allows for Redis's clock, which stamps entry ids, running
-// behind this process's. A few events stored just before a new relay
-// started are delivered; a renamed relay's receivers have them in their
-// dedupe window.
-const startSkew = time.Minute
-
 // groupID is the XGROUP CREATE id for a relay that started at started.
 func (s Start) groupID(started time.Time) string {
-	from := started.Add(-startSkew)
+	from := started
 	switch {
 	case s.all:
 		return "0"
