@@ -3,6 +3,8 @@ package tests
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
 )
@@ -375,6 +379,43 @@ func TestShorterServerReadBodyApplies(t *testing.T) {
 	a := sendSlowly(t, c, false, 64<<10).await(t, 5*time.Second)
 	if a.status != 408 || a.body != "{\"error\":\"body not received within 1s\"}\n" || a.after > 1800*time.Millisecond {
 		t.Fatalf("slow sender with read_body 1s and read_timeout 2s: %d %q after %v; want 408 after 1s", a.status, a.body, a.after)
+	}
+}
+
+// Over HTTP/2 the deadline is the stream's: a slow body is cut the same way.
+func TestSlowBodyOverHTTP2IsCut(t *testing.T) {
+	c := startCaddy(t, redistest.Start(t).URL(), "}\n\tservers {\n\t\tprotocols h1 h2c", slowSite)
+	h2c := &http2.Transport{AllowHTTP: true, DialTLSContext: func(_ context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+		return net.Dial(network, addr)
+	}}
+	defer h2c.CloseIdleConnections()
+	body, trickle := io.Pipe()
+	defer trickle.Close()
+	go func() {
+		if _, err := trickle.Write(bytes.Repeat([]byte("a"), 64<<10)); err != nil {
+			return
+		}
+		for {
+			time.Sleep(200 * time.Millisecond) // the trickle itself
+			if _, err := trickle.Write([]byte("a")); err != nil {
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), slowTimeout+3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.Base+"/stripe", body)
+	req.ContentLength = slowBodySize
+	req.Header.Set("Content-Type", "application/json")
+	start := time.Now()
+	resp, err := h2c.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if took := time.Since(start); resp.ProtoMajor != 2 || resp.StatusCode != 408 || took > slowTimeout+1500*time.Millisecond {
+		t.Fatalf("slow body over %s: %d %q after %v; want 408 after read_timeout %v", resp.Proto, resp.StatusCode, reply, took, slowTimeout)
 	}
 }
 
