@@ -1,9 +1,12 @@
 package relay
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap/zaptest"
 
 	"github.com/hookgate/caddy-hookgate/event"
 )
@@ -26,5 +29,23 @@ func TestAPanicWhilePreparingIsDeadLetteredAndTheRelayGoesOn(t *testing.T) {
 	})
 	if l := f.deadLetters(t, "wp")[0]; l.Event.ID != "evt_boom" || !strings.Contains(l.Error, "panic") || l.Attempts != 0 {
 		t.Fatalf("dead letter %+v", l)
+	}
+}
+
+// A bug in a background loop (read, schedule, reclaim, maintain) restarts
+// that loop instead of ending the process or leaving the relay half alive.
+func TestAPanickingLoopIsRestarted(t *testing.T) {
+	r := &Relay{logger: zaptest.NewLogger(t)}
+	r.ctx, r.stop = context.WithCancel(context.Background())
+	defer r.stop()
+	runs := 0
+	r.guard("test", func() {
+		runs++
+		if runs == 1 {
+			panic("a loop bug")
+		}
+	})
+	if runs != 2 {
+		t.Fatalf("the loop ran %d times, want once more after its panic", runs)
 	}
 }
