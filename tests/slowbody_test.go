@@ -269,7 +269,8 @@ func TestSlowBodiesHoldAtMostMaxBuffered(t *testing.T) {
 			t.Fatalf("honest event %d while slow senders hold the budget: %d %s", i, status, reply)
 		}
 	}
-	if since := time.Since(senders[0].started); since >= slowTimeout {
+	since := time.Since(senders[0].started)
+	if since >= slowTimeout {
 		t.Fatalf("the honest events were sent %v after the slow senders started, past read_timeout: this machine is too slow for the test", since)
 	}
 	counts := map[int]int{}
@@ -291,8 +292,8 @@ func TestSlowBodiesHoldAtMostMaxBuffered(t *testing.T) {
 		}
 	}
 	peak := procStatus(t, pid, "VmHWM")
-	t.Logf("60 slow senders: %v; Caddy RSS %s before, peak %s (+%s; bound max_buffered %s + slack %s)",
-		counts, mib(base), mib(peak), mib(peak-base), mib(slowBudget), mib(slowSlack))
+	t.Logf("60 slow senders: %v; honest events done %v after they started; Caddy RSS %s before, peak %s (+%s; bound max_buffered %s + slack %s)",
+		counts, since.Round(time.Millisecond), mib(base), mib(peak), mib(peak-base), mib(slowBudget), mib(slowSlack))
 	if peak-base > slowBudget+slowSlack {
 		t.Fatalf("Caddy's RSS grew by %s under slow senders; bound %s", mib(peak-base), mib(slowBudget+slowSlack))
 	}
@@ -347,7 +348,9 @@ func TestFullBudgetRefusesFastAndComesBack(t *testing.T) {
 	if status, _, reply := sendHonest(t, c, "evt_small", 0); status != 202 {
 		t.Fatalf("a small honest event while the budget is full: %d %s", status, reply)
 	}
-	if since := time.Since(held[0].started); since >= slowTimeout {
+	since := time.Since(held[0].started)
+	t.Logf("checks done %v after the first slow sender started", since.Round(time.Millisecond))
+	if since >= slowTimeout {
 		t.Fatalf("checks done %v after the first slow sender started, past read_timeout: this machine is too slow for the test", since)
 	}
 
