@@ -1,0 +1,287 @@
+package hostile
+
+// Regression tests from the security review of the hardened edge. Each
+// TestReview… names a defect found against the built Caddy; they fail on
+// the code they were written against and pass once it is fixed.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	ct "github.com/hookgate/caddy-hookgate/internal/caddytest"
+	"github.com/hookgate/caddy-hookgate/internal/redistest"
+)
+
+// The same signed bytes must never be accepted twice. A route's stream is
+// not signed by anyone: two routes of the same signer (or of one
+// dedupe_scope, which the README says shares "one dedupe namespace between
+// routes") must not each store a capture because their streams differ.
+// Today the dedupe key lives under the stream's hash tag, so each stream is
+// a namespace of its own and the replay gets a second 202.
+func TestReviewSameSignedBytesOnAnotherStreamIsADuplicate(t *testing.T) {
+	g := startGateway(t, "", `
+	webhook /stripe stripe {
+		secret `+ct.StripeSecret+`
+	}
+	webhook /stripe-archive stripe {
+		secret `+ct.StripeSecret+`
+		stream archive
+	}
+	webhook /shared-a stripe {
+		secret `+ct.StripeSecret+`
+		dedupe_scope shared
+	}
+	webhook /shared-b stripe {
+		secret `+otherStripeSecret+`
+		dedupe_scope shared
+		stream other
+	}`)
+	now := time.Now()
+	for _, tc := range []struct {
+		name, first, second string
+		secondSecret        string
+		id                  string
+	}{
+		{"the same secret on a route with another stream", "/stripe", "/stripe-archive", ct.StripeSecret, "evt_review_stream"},
+		{"one dedupe_scope on routes with different streams", "/shared-a", "/shared-b", otherStripeSecret, "evt_review_scope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := ct.StripeEvent(tc.id)
+			if status, _, reply := g.Post(t, tc.first, ct.StripeSigned(ct.StripeSecret, body, now), []byte(body)); status != http.StatusAccepted {
+				t.Fatalf("first delivery to %s: %d %s", tc.first, status, reply)
+			}
+			status, _, reply := g.Post(t, tc.second, ct.StripeSigned(tc.secondSecret, body, now), []byte(body))
+			if status != http.StatusOK {
+				t.Fatalf("the same event at %s: %d %s, want 200 duplicate", tc.second, status, strings.TrimSpace(reply))
+			}
+		})
+	}
+}
+
+// dedupe_ttl is the only replay guard inside the signed timestamp's
+// tolerance. A dedupe_ttl shorter than the span a signature stays valid
+// (tolerance both ways) lets the very same capture be accepted again once
+// the key expired. Either the configuration is refused or the replay is a
+// duplicate; today Caddy starts and the replay gets a second 202.
+func TestReviewReplayAfterDedupeTTLWithinToleranceIsNotNew(t *testing.T) {
+	site := `
+	webhook /short stripe {
+		secret ` + ct.StripeSecret + `
+		dedupe_ttl 1s
+	}`
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	// Is the configuration refused? Then the defect is fixed that way.
+	cfg := fmt.Sprintf("{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n\thookgate {\n\t\tredis %s\n\t}\n}\n\nhttp://:%d {\n%s\n}\n", srv.URL(), redistest.FreePort(t), site)
+	path := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(caddyBin, "validate", "--config", path, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if !bytes.Contains(out, []byte("dedupe_ttl")) {
+			t.Fatalf("validate failed without naming dedupe_ttl: %v\n%s", err, out)
+		}
+		return
+	}
+	g := startGateway(t, "", site)
+	body := ct.StripeEvent("evt_review_ttl")
+	h := ct.StripeSigned(ct.StripeSecret, body, time.Now())
+	if status, _, reply := g.Post(t, "/short", h, []byte(body)); status != http.StatusAccepted {
+		t.Fatalf("first delivery: %d %s", status, reply)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	status, _, reply := g.Post(t, "/short", h, []byte(body))
+	if status != http.StatusOK {
+		t.Fatalf("the same capture 2.5 s later, well inside the 5m tolerance: %d %s, want 200 duplicate (or dedupe_ttl below the tolerance refused)", status, strings.TrimSpace(reply))
+	}
+	if n := g.length(t); n != 1 {
+		t.Fatalf("stream holds %d entries, want 1", n)
+	}
+}
+
+// README: a body must be I-JSON; RFC 7493 §2.1 requires UTF-8 and forbids
+// escapes of lone surrogates. Such a body is accepted today, stored, and
+// the envelope the relay delivers carries the bytes on: PHP's json_decode
+// (the WordPress plugin) refuses it ("Malformed UTF-8", "Single unpaired
+// UTF-16 surrogate"), so the event is dead-lettered instead of refused at
+// the edge, and Go reads U+FFFD where other decoders fail.
+func TestReviewBodiesThatAreNotIJSONAreRefused(t *testing.T) {
+	g := startGateway(t, "", replaySite)
+	now := time.Now()
+	for _, tc := range []struct{ name, body string }{
+		{"a lone high surrogate escape", `{"id":"evt_review_u1","type":"customer.created","data":{"object":{"name":"\ud800"}}}`},
+		{"a lone low surrogate escape", `{"id":"evt_review_u2","type":"customer.created","data":{"object":{"name":"a\udc00b"}}}`},
+		{"a byte that is not UTF-8 in a value", "{\"id\":\"evt_review_u3\",\"type\":\"customer.created\",\"data\":{\"object\":{\"name\":\"\xff\"}}}"},
+		{"a truncated UTF-8 sequence in a key", "{\"id\":\"evt_review_u4\",\"type\":\"customer.created\",\"n\xc3\":1}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := g.length(t)
+			status, _, reply := g.Post(t, "/stripe", ct.StripeSigned(ct.StripeSecret, tc.body, now), []byte(tc.body))
+			if status != http.StatusBadRequest {
+				t.Errorf("%d %s, want 400", status, strings.TrimSpace(reply))
+			}
+			if n := g.length(t); n != before {
+				t.Errorf("the stream grew by %d", n-before)
+			}
+		})
+	}
+}
+
+// Member names that differ only in case are one name to encoding/json's
+// struct decoding, which the normalizers use, and two names to everything
+// else: ScanStrict lets {"email":A,"EMAIL":B} through, the envelope's
+// actor.email (what user-sync links accounts by) says B while data, which
+// the receiver's handlers read, says A. Either such a body is refused at
+// the edge, or the envelope reads the body as every other decoder does.
+func TestReviewCaseVariantKeysMeanOneThingToEveryReader(t *testing.T) {
+	type delivered struct {
+		Actor struct{ Email string }
+		Data  map[string]any `json:"data"` // Stripe's data.object
+	}
+	var mu sync.Mutex
+	var got []delivered
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var d delivered
+		if json.Unmarshal(b, &d) == nil {
+			mu.Lock()
+			got = append(got, d)
+			mu.Unlock()
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(target.Close)
+	g := startGateway(t, "relay review {\n\t\t\tto "+target.URL+"\n\t\t\tsecret "+ct.StandardSecret+"\n\t\t\tbackoff 50ms 1s\n\t\t}", `
+	webhook /stripe stripe {
+		secret `+ct.StripeSecret+`
+	}`)
+	body := `{"id":"evt_review_case","type":"customer.created","data":{"object":{"object":"customer","id":"cus_1","email":"victim@example.com","EMAIL":"attacker@example.com"}}}`
+	status, _, reply := g.Post(t, "/stripe", ct.StripeSigned(ct.StripeSecret, body, time.Now()), []byte(body))
+	if status == http.StatusBadRequest {
+		return // refused at the edge
+	}
+	if status != http.StatusAccepted {
+		t.Fatalf("%d %s", status, reply)
+	}
+	ct.WaitFor(t, 15*time.Second, "the delivery", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) > 0
+	})
+	mu.Lock()
+	d := got[0]
+	mu.Unlock()
+	if want, _ := d.Data["email"].(string); d.Actor.Email != want {
+		t.Fatalf("envelope actor.email %q but data.object.email %q: one signed body, two readings", d.Actor.Email, want)
+	}
+}
+
+// README: "No secret reaches Caddy's logs"; DESIGN: secrets come from
+// {env.NAME} or {$NAME}. {$NAME} is replaced when the Caddyfile is adapted,
+// so the secret is in the JSON config, and with automatic HTTPS on (the
+// default, which TestNoSecretInLogs turns off) and the DEBUG level that
+// servers { trace } needs, Caddy's http.auto_https logger prints the whole
+// adjusted config, "secrets" included, at start-up.
+func TestReviewNoSecretInDebugLogWithAutomaticHTTPS(t *testing.T) {
+	const tokenSecret = "review-dollar-token-9Fq2"
+	const stripeLiteral = "whsec_review_literal_Lm7"
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "caddy.log")
+	port, admin := redistest.FreePort(t), redistest.FreePort(t)
+	cfg := fmt.Sprintf(`{
+	admin 127.0.0.1:%d
+	persist_config off
+	log {
+		output file %s
+		level DEBUG
+	}
+	servers {
+		trace
+	}
+	hookgate {
+		redis %s
+	}
+}
+
+http://127.0.0.1:%d {
+	webhook /token token {
+		secret {$REVIEW_TOKEN}
+		header X-Token
+		id_field id
+	}
+	webhook /stripe stripe {
+		secret %s
+	}
+}
+`, admin, logPath, srv.URL(), port, stripeLiteral)
+	path := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(caddyBin, "run", "--config", path, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir, "REVIEW_TOKEN="+tokenSecret)
+	var out ct.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	base := fmt.Sprintf("127.0.0.1:%d", port)
+	ct.WaitFor(t, 30*time.Second, "caddy to serve", func() bool {
+		select {
+		case <-done:
+			t.Fatalf("caddy exited:\n%s", out.String())
+		default:
+		}
+		c, err := net.DialTimeout("tcp", base, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+base+"/token", strings.NewReader(`{"id":"evt_review_log"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Token", tokenSecret)
+	if status, _, reply := ct.Do(t, req); status != http.StatusAccepted {
+		t.Fatalf("token event: %d %s", status, reply)
+	}
+	time.Sleep(200 * time.Millisecond)
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs = append(logs, out.String()...)
+	for _, s := range []string{tokenSecret, stripeLiteral} {
+		if i := bytes.Index(logs, []byte(s)); i >= 0 {
+			from := max(0, bytes.LastIndexByte(logs[:i], '\n')+1)
+			line := logs[from:min(len(logs), from+200)]
+			t.Errorf("the log holds the secret %q, in: %s…", s, line)
+		}
+	}
+}
