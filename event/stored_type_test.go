@@ -10,7 +10,7 @@ func TestTheStoredTypeIsTheEnvelopeType(t *testing.T) {
 	}{
 		{"stripe: a body type other than the stored one is ignored", "stripe", "invoice.paid",
 			`{"type":"charge.refunded","created":1700000000,"data":{"object":{"id":"in_1","object":"invoice"}}}`, "paid"},
-		{"github: the action is not joined to the stored event name", "github", "issues",
+		{"github: the type is not derived again from the body's action", "github", "issues",
 			`{"action":"opened","issue":{"number":1},"repository":{"full_name":"o/r"}}`, "opened"},
 		{"standard: a body type other than the stored one is ignored", "standard", "user.created",
 			`{"type":"user.deleted","timestamp":"2024-08-20T10:00:00Z","data":{}}`, "created"},
