@@ -7,6 +7,7 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -126,6 +127,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 		}
 		relayOpt := *opt
 		relayOpt.ClientName = opt.ClientName + "-relay"
+		if relayOpt.PoolSize == 0 {
+			// Each relay holds one connection in a blocked read and one per
+			// worker finishing a delivery; they open only when needed.
+			relayOpt.PoolSize = max(10*runtime.GOMAXPROCS(0), 100)
+		}
 		rdb := redis.NewClient(opt)
 		// Two flushers: batches grow with load, and fewer round trips cost
 		// Caddy and Redis fewer syscalls (4 measured ~7% more CPU per
