@@ -156,6 +156,7 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	            breaker      <failures> <cooldown>  # default 10 30s
 //	            rate         <n>/s | <n>/m          # per-target limit, default none
 //	            claim_after  <duration>             # default 1m
+//	            start        new|all|<duration>     # where a new relay's group begins, default new
 //	            retention    <duration>             # default 7d
 //	        }
 //	    }
