@@ -92,14 +92,18 @@ func (h *Handler) bodyDeadline(rc *http.ResponseController, r *http.Request) (ti
 	return limit, true
 }
 
-// closeAfterReply has net/http close the connection once the answer is
-// sent instead of first reading up to 256 KiB of what is left of the body
-// (under the read deadline: a slow sender would hold its 503 back until
-// then), and close it the way it does past a MaxBytesReader limit: the
-// write side first, so a sender still writing reads the answer. A
-// MaxBytesReader past its limit is net/http's documented way to ask that;
-// it needs net/http's own writer, under Caddy's wrappers.
-func closeAfterReply(w http.ResponseWriter) {
+// closeAfterReply, for a request with a body it will not read to the end,
+// has net/http close the connection once the answer is sent instead of
+// first reading up to 256 KiB of what is left of the body (as slowly as a
+// slow sender sends it, holding its answer back), and close it the way it
+// does past a MaxBytesReader limit: the write side first, so a sender
+// still writing reads the answer. A MaxBytesReader past its limit is
+// net/http's documented way to ask that; it needs net/http's own writer,
+// under Caddy's wrappers.
+func closeAfterReply(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 {
+		return
+	}
 	for {
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
 		if !ok {

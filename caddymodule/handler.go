@@ -205,13 +205,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
+		closeAfterReply(w, r)
 		return replyError(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
 	}
 	if ct := h.locator.ContentType; ct != "" && !mediaTypeIs(r.Header.Get("Content-Type"), ct) {
+		closeAfterReply(w, r)
 		return h.reject(w, r, http.StatusUnsupportedMediaType, "content type must be "+ct)
 	}
 	if r.ContentLength > h.MaxSize {
-		closeAfterReply(w)
+		closeAfterReply(w, r)
 		return h.reject(w, r, http.StatusRequestEntityTooLarge, "body exceeds max_size of "+humanize.IBytes(uint64(h.MaxSize)))
 	}
 	rc := http.NewResponseController(w)
@@ -222,7 +224,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// the store the buffer is not reused but becomes garbage.
 	defer h.app.budget.give(held)
 	if err != nil {
-		closeAfterReply(w)
+		closeAfterReply(w, r)
 		putBody(bufp, body)
 		switch {
 		case errors.Is(err, errNoBudget):

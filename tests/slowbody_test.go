@@ -57,11 +57,23 @@ type slowAnswer struct {
 	status int
 	header http.Header
 	body   string
+	close  bool          // Connection: close
 	after  time.Duration // since the sender connected
 	err    error
 }
 
 func sendSlowly(t *testing.T, c *caddy, chunked bool, burst int) *slowSender {
+	t.Helper()
+	framing := "Content-Length: " + strconv.Itoa(slowBodySize)
+	if chunked {
+		framing = "Transfer-Encoding: chunked"
+	}
+	return sendSlowlyAs(t, c, "POST /stripe", "Content-Type: application/json\r\n"+framing, chunked, burst, slowBodySize)
+}
+
+// sendSlowlyAs is sendSlowly with its own request line and headers, for a
+// body of size bytes.
+func sendSlowlyAs(t *testing.T, c *caddy, request, headers string, chunked bool, burst, size int) *slowSender {
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(c.Base, "http://"))
 	if err != nil {
@@ -69,12 +81,8 @@ func sendSlowly(t *testing.T, c *caddy, chunked bool, burst int) *slowSender {
 	}
 	t.Cleanup(func() { conn.Close() })
 	s := &slowSender{started: time.Now(), port: conn.LocalAddr().(*net.TCPAddr).Port, conn: conn, answer: make(chan slowAnswer, 1)}
-	framing := "Content-Length: " + strconv.Itoa(slowBodySize)
-	if chunked {
-		framing = "Transfer-Encoding: chunked"
-	}
-	head := "POST /stripe HTTP/1.1\r\nHost: " + strings.TrimPrefix(c.Base, "http://") + "\r\n" +
-		"Content-Type: application/json\r\nStripe-Signature: t=1,v1=00\r\n" + framing + "\r\n\r\n"
+	head := request + " HTTP/1.1\r\nHost: " + strings.TrimPrefix(c.Base, "http://") + "\r\n" +
+		"Stripe-Signature: t=1,v1=00\r\n" + headers + "\r\n\r\n"
 	if _, err := io.WriteString(conn, head); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +92,7 @@ func sendSlowly(t *testing.T, c *caddy, chunked bool, burst int) *slowSender {
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			a.status, a.header, a.body = resp.StatusCode, resp.Header, string(b)
+			a.status, a.header, a.body, a.close = resp.StatusCode, resp.Header, string(b), resp.Close
 		}
 		s.answer <- a
 		conn.Close() // stops the writer
@@ -105,7 +113,7 @@ func sendSlowly(t *testing.T, c *caddy, chunked bool, burst int) *slowSender {
 			}
 		}
 		s.pushed.Store(true)
-		for sent := burst; sent < slowBodySize-1; sent++ {
+		for sent := burst; sent < size-1; sent++ {
 			time.Sleep(200 * time.Millisecond) // the trickle itself, not a wait for work
 			if err := write(piece[:1]); err != nil {
 				return
@@ -370,6 +378,35 @@ func TestFullBudgetRefusesFastAndComesBack(t *testing.T) {
 func slowCaddy(t *testing.T) *caddy {
 	t.Helper()
 	return startCaddy(t, redistest.Start(t).URL(), "max_buffered 3.5MiB", slowSite)
+}
+
+// A refusal that needs no body goes out at once to a slow sender, and the
+// connection closes: net/http would otherwise read up to 256 KiB of the
+// body first, as slowly as it comes.
+func TestRefusalsDoNotWaitForTheBody(t *testing.T) {
+	c := startCaddy(t, redistest.Start(t).URL(), "", slowSite+`
+	webhook /small stripe {
+		secret whsec_test_secret
+		max_size 4KB
+	}`)
+	cases := []struct {
+		name, request, headers string
+		status                 int
+	}{
+		{"not POST", "PUT /stripe", "Content-Type: application/json\r\nContent-Length: 100000", 405},
+		{"wrong content type", "POST /stripe", "Content-Type: text/plain\r\nContent-Length: 100000", 415},
+		{"declared over max_size", "POST /small", "Content-Type: application/json\r\nContent-Length: 100000", 413},
+		{"chunked over max_size", "POST /small", "Content-Type: application/json\r\nTransfer-Encoding: chunked", 413},
+	}
+	for _, c2 := range cases {
+		t.Run(c2.name, func(t *testing.T) {
+			chunked := strings.Contains(c2.headers, "chunked")
+			a := sendSlowlyAs(t, c, c2.request, c2.headers, chunked, 8<<10, 100000).await(t, time.Second)
+			if a.status != c2.status || !a.close {
+				t.Fatalf("%d, closing %v, %q; want %d and Connection: close", a.status, a.close, a.body, c2.status)
+			}
+		})
+	}
 }
 
 // Caddy's own read_body, when shorter than read_timeout, is the one that
