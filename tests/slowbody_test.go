@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -16,8 +15,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/net/http2"
 
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
 )
@@ -425,9 +422,9 @@ func TestShorterServerReadBodyApplies(t *testing.T) {
 // Over HTTP/2 the deadline is the stream's: a slow body is cut the same way.
 func TestSlowBodyOverHTTP2IsCut(t *testing.T) {
 	c := startCaddy(t, redistest.Start(t).URL(), "}\n\tservers {\n\t\tprotocols h1 h2c", slowSite)
-	h2c := &http2.Transport{AllowHTTP: true, DialTLSContext: func(_ context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-		return net.Dial(network, addr)
-	}}
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	h2c := &http.Transport{Protocols: &protocols}
 	defer h2c.CloseIdleConnections()
 	body, trickle := io.Pipe()
 	defer trickle.Close()
