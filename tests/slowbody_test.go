@@ -406,6 +406,21 @@ func TestRefusalsDoNotWaitForTheBody(t *testing.T) {
 	}
 }
 
+// A body whose event could not be stored gives its budget back too: with
+// Redis down, six 900 KiB events in a row, more than max_buffered
+// together, each get the store's 503, never the budget's.
+func TestStoreUnavailableGivesTheBudgetBack(t *testing.T) {
+	srv := redistest.Start(t)
+	c := startCaddy(t, srv.URL(), "max_buffered 3.5MiB\n\t\ttimeout 300ms", slowSite)
+	srv.Stop()
+	for i := range 6 {
+		status, header, reply := sendHonest(t, c, fmt.Sprintf("evt_unstored_%d", i), 900<<10)
+		if status != 503 || header.Get("Retry-After") == "" || !strings.Contains(reply, "event store unavailable") {
+			t.Fatalf("900 KiB event %d with Redis down: %d, Retry-After %q, %s; want the store's 503", i, status, header.Get("Retry-After"), reply)
+		}
+	}
+}
+
 // Caddy's own read_body, when shorter than read_timeout, is the one that
 // cuts a slow body; the answer is the same 408.
 func TestShorterServerReadBodyApplies(t *testing.T) {
