@@ -95,7 +95,11 @@ func (s *secretLogs) serve(w http.ResponseWriter, r *http.Request, next caddyhtt
 	skipped, _ := caddyhttp.GetVar(ctx, caddyhttp.LogSkipVar).(bool)
 	caddyhttp.SetVar(ctx, caddyhttp.LogSkipVar, true)
 	credentials := srv != nil && srv.Logs != nil && srv.Logs.ShouldLogCredentials
-	request := zap.Object("request", caddyhttp.LoggableHTTPRequest{Request: s.redact(r), ShouldLogCredentials: credentials})
+	// Built only for an entry that is written. The handler changes no
+	// header, so after it r still reads as it arrived.
+	request := func() zap.Field {
+		return zap.Object("request", caddyhttp.LoggableHTTPRequest{Request: s.redact(r), ShouldLogCredentials: credentials})
+	}
 
 	lw := &loggedWriter{ResponseWriter: w}
 	var body *countedBody
@@ -141,7 +145,7 @@ func (s *secretLogs) serve(w http.ResponseWriter, r *http.Request, next caddyhtt
 		if fields == nil {
 			// Caddy's own fields, in its order.
 			fields = []zap.Field{
-				request,
+				request(),
 				zap.Int("bytes_read", read),
 				zap.String("user_id", userID),
 				zap.Duration("duration", duration),
@@ -173,9 +177,9 @@ func (s *secretLogs) redact(r *http.Request) *http.Request {
 
 // logError logs a handler error as Caddy's server would, at the level it
 // would, and returns the status Caddy would answer with.
-func (s *secretLogs) logError(srv *caddyhttp.Server, r *http.Request, request zap.Field, duration time.Duration, err error) int {
+func (s *secretLogs) logError(srv *caddyhttp.Server, r *http.Request, request func() zap.Field, duration time.Duration, err error) int {
 	status, msg := http.StatusInternalServerError, err.Error()
-	fields := []zap.Field{request, zap.Duration("duration", duration)}
+	fields := []zap.Field{request(), zap.Duration("duration", duration)}
 	var he caddyhttp.HandlerError
 	if errors.As(err, &he) {
 		status = he.StatusCode
@@ -249,6 +253,9 @@ func loggers(srv *caddyhttp.Server, r *http.Request, base *zap.Logger) []*zap.Lo
 // hostLoggerNames is the logger names configured for host: its own, a
 // wildcard's, or the default.
 func hostLoggerNames(logs *caddyhttp.ServerLogConfig, host string) []string {
+	if len(logs.LoggerNames) == 0 {
+		return []string{logs.DefaultLoggerName}
+	}
 	if names, ok := logs.LoggerNames[host]; ok {
 		return names
 	}
