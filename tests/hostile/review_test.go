@@ -285,3 +285,69 @@ http://127.0.0.1:%d {
 		}
 	}
 }
+
+// max_buffered bounds what bodies hold before anyone checked who sent
+// them, "while small events keep getting through" (README). Today a body's
+// first buffer (4 KiB, or a pooled one of up to 64 KiB) is charged before
+// its first byte arrives, so connections that send headers and no body at
+// all hold the budget for read_timeout: 300 of them fill 1 MiB and every
+// honest event then gets 503. (On a warm Caddy whose pool holds 64 KiB
+// buffers, each idle connection costs up to 64 KiB; that depends on GC
+// timing, so only the 4 KiB floor is tested here.) The seed field can
+// pre-grow the pool with refused 40 KB chunked bodies.
+func TestReviewConnectionsWithoutBodyBytesDoNotFillMaxBuffered(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		budget string
+		seed   int // refused 40 KB chunked bodies sent first
+		idle   int // connections that send headers only
+	}{
+		{"headers only", "1MiB", 0, 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := startGateway(t, "max_buffered "+tc.budget, `
+	webhook /stripe stripe {
+		secret `+ct.StripeSecret+`
+		max_size 256KiB
+	}`)
+			addr := strings.TrimPrefix(g.Base, "http://")
+			var wg sync.WaitGroup
+			for range tc.seed {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c, err := net.Dial("tcp", addr)
+					if err != nil {
+						return
+					}
+					defer c.Close()
+					chunk := strings.Repeat("a", 40000)
+					fmt.Fprintf(c, "POST /stripe HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nStripe-Signature: t=1,v1=%s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\n\r\n",
+						addr, strings.Repeat("0", 64), len(chunk), chunk)
+					_, _ = io.Copy(io.Discard, c)
+				}()
+			}
+			wg.Wait()
+			var idle []net.Conn
+			t.Cleanup(func() {
+				for _, c := range idle {
+					c.Close()
+				}
+			})
+			for range tc.idle {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(c, "POST /stripe HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", addr)
+				idle = append(idle, c)
+			}
+			time.Sleep(300 * time.Millisecond) // every handler is waiting for its body
+			body := ct.StripeEvent("evt_review_idle_" + strings.ReplaceAll(tc.name, " ", "_"))
+			status, _, reply := g.Post(t, "/stripe", ct.StripeSigned(ct.StripeSecret, body, time.Now()), []byte(body))
+			if status != http.StatusAccepted {
+				t.Fatalf("an honest %d-byte event while %d connections sent no body byte: %d %s, want 202", len(body), tc.idle, status, strings.TrimSpace(reply))
+			}
+		})
+	}
+}
