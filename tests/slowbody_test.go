@@ -404,6 +404,27 @@ func TestRefusalsDoNotWaitForTheBody(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a body cut short is a bad request", func(t *testing.T) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(c.Base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		head := "POST /stripe HTTP/1.1\r\nHost: " + strings.TrimPrefix(c.Base, "http://") + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"id\":"
+		if _, err := io.WriteString(conn, head); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.(*net.TCPConn).CloseWrite()
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 400 || string(reply) != "{\"error\":\"reading body failed\"}\n" {
+			t.Fatalf("%d %q; want 400 reading body failed", resp.StatusCode, reply)
+		}
+	})
 }
 
 // A body whose event could not be stored gives its budget back too: with
