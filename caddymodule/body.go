@@ -25,31 +25,31 @@ var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b 
 // readCapped reads r into buf until EOF, growing buf as bytes arrive, and
 // stops with errTooLarge as soon as more than limit bytes arrived: a sender
 // can't make us buffer more than limit+1 bytes whatever Content-Length says.
-// Every byte of buf's capacity is charged to b before it is used, and
-// reading stops with errNoBudget when b has no more; a body of known size
-// (size >= 0) that could not be held whole now is refused before its first
-// byte. It returns the bytes charged, to give back when the body is dropped.
+// It charges b for what the body holds and stops with errNoBudget when b
+// has no more: buf, which comes from the pool, for the bytes that arrive
+// in it (a connection that sends nothing holds nothing), and a grown
+// buffer for its whole capacity, before it is made. A body of known size
+// (size >= 0) that could not be held whole now is refused before its
+// first byte. It returns the bytes charged, to give back when the body is
+// dropped.
 func readCapped(r io.Reader, buf []byte, limit, size int64, b budget) ([]byte, int64, error) {
 	want := limit + 1
 	if size >= 0 && size < limit {
 		want = size + 1 // room for the read that sees EOF
 	}
-	if size >= 0 && !b.fits(max(want, int64(cap(buf)))) {
+	if size >= 0 && !b.fits(want) {
 		return buf, 0, errNoBudget
 	}
-	held := int64(cap(buf))
-	if !b.take(held) {
-		return buf, 0, errNoBudget
-	}
+	var held int64
 	for {
 		if len(buf) == cap(buf) {
 			if int64(len(buf)) > limit {
 				return buf, held, errTooLarge
 			}
-			if held >= want { // longer than it said
+			if int64(cap(buf)) >= want { // longer than it said
 				want = limit + 1
 			}
-			next := min(max(2*held, held+512), want)
+			next := min(max(2*int64(cap(buf)), int64(cap(buf))+512), want)
 			if !b.take(next - held) {
 				return buf, held, errNoBudget
 			}
@@ -62,6 +62,12 @@ func readCapped(r io.Reader, buf []byte, limit, size int64, b budget) ([]byte, i
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {
 			return buf, held, errTooLarge
+		}
+		if arrived := int64(len(buf)) - held; arrived > 0 { // in the pool's buffer
+			if !b.take(arrived) {
+				return buf, held, errNoBudget
+			}
+			held += arrived
 		}
 		if err == io.EOF {
 			return buf, held, nil
