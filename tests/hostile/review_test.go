@@ -287,14 +287,13 @@ http://127.0.0.1:%d {
 }
 
 // max_buffered bounds what bodies hold before anyone checked who sent
-// them, "while small events keep getting through" (README). Today a body's
-// first buffer (4 KiB, or a pooled one of up to 64 KiB) is charged before
-// its first byte arrives, so connections that send headers and no body at
-// all hold the budget for read_timeout: 300 of them fill 1 MiB and every
-// honest event then gets 503. (On a warm Caddy whose pool holds 64 KiB
-// buffers, each idle connection costs up to 64 KiB; that depends on GC
-// timing, so only the 4 KiB floor is tested here.) The seed field can
-// pre-grow the pool with refused 40 KB chunked bodies.
+// them, "while small events keep getting through" (README). At 06f1651 a
+// body's first buffer (4 KiB, or a pooled one of up to 64 KiB) was charged
+// before its first byte arrived, so connections that sent headers and no
+// body at all held the budget for read_timeout: 256 of them filled 1 MiB
+// and every honest event got 503. 600 connections and a 1 s settle keep
+// the test meaningful on a loaded machine. The seed field can pre-grow the
+// pool with refused 40 KB chunked bodies.
 func TestReviewConnectionsWithoutBodyBytesDoNotFillMaxBuffered(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -302,7 +301,7 @@ func TestReviewConnectionsWithoutBodyBytesDoNotFillMaxBuffered(t *testing.T) {
 		seed   int // refused 40 KB chunked bodies sent first
 		idle   int // connections that send headers only
 	}{
-		{"headers only", "1MiB", 0, 300},
+		{"headers only", "1MiB", 0, 600},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := startGateway(t, "max_buffered "+tc.budget, `
@@ -342,7 +341,7 @@ func TestReviewConnectionsWithoutBodyBytesDoNotFillMaxBuffered(t *testing.T) {
 				fmt.Fprintf(c, "POST /stripe HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n", addr)
 				idle = append(idle, c)
 			}
-			time.Sleep(300 * time.Millisecond) // every handler is waiting for its body
+			time.Sleep(time.Second) // every handler is waiting for its body
 			body := ct.StripeEvent("evt_review_idle_" + strings.ReplaceAll(tc.name, " ", "_"))
 			status, _, reply := g.Post(t, "/stripe", ct.StripeSigned(ct.StripeSecret, body, time.Now()), []byte(body))
 			if status != http.StatusAccepted {
