@@ -56,6 +56,7 @@ type App struct {
 	relays []runningRelay
 	key    string
 	logger *zap.Logger
+	signers signerStreams // which stream each signer stores into
 }
 
 // CaddyModule returns the Caddy module information.

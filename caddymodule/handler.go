@@ -114,6 +114,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	secrets := make([]string, 0, len(h.Secrets))
 	for i, s := range h.Secrets {
+		if !strings.Contains(s, "{") {
+			h.logger.Warn("a secret is written into the config (a literal, or a {$NAME} the Caddyfile adapter replaced): "+
+				"the admin API serves the config and Caddy prints it at DEBUG; use {env.NAME} or {file./path}",
+				zap.String("source", h.source), zap.Int("secret", i+1))
+		}
 		v := repl.ReplaceAll(s, "")
 		if v == "" {
 			return fmt.Errorf("webhook %s: secret %d is empty after replacing placeholders (is its environment variable set?)", h.source, i+1)
@@ -171,6 +176,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("webhook %s: %w", h.source, err)
 	}
+	for _, scope := range h.scopes {
+		if other, ok := h.app.signers.claim(h.source, scope, h.Stream); !ok {
+			return fmt.Errorf("webhook %s: a route with the same signer (a secret or dedupe_scope in common) stores into stream %q, this one into %q: "+
+				"one signed event would be accepted once per stream; give the routes one stream (several relays on it fan out) or their own secrets", h.source, other, h.Stream)
+		}
+	}
 	return nil
 }
 
@@ -190,6 +201,17 @@ func (h *Handler) Validate() error {
 	}
 	if h.MaxDepth < 1 || h.MaxDepth > event.MaxDepthLimit {
 		return fmt.Errorf("webhook %s: max_depth must be between 1 and %d", h.source, event.MaxDepthLimit)
+	}
+	tolerance := time.Duration(h.Tolerance)
+	if tolerance == 0 {
+		tolerance = verifier.DefaultTolerance
+	}
+	if time.Duration(h.DedupeTTL) < 2*tolerance {
+		// A signature stays valid from tolerance before its timestamp to
+		// tolerance after: a key that expires sooner lets the same capture
+		// in again.
+		return fmt.Errorf("webhook %s: dedupe_ttl %v must be at least twice the tolerance (%v), or a replay inside the tolerance would be a new event",
+			h.source, time.Duration(h.DedupeTTL), 2*tolerance)
 	}
 	if h.DedupeTTL < caddy.Duration(time.Second) {
 		return fmt.Errorf("webhook %s: dedupe_ttl must be at least 1s", h.source)

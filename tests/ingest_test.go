@@ -55,7 +55,6 @@ const contractSite = `
 	webhook /tenants/* stripe {
 		secret whsec_test_secret
 		tenant {http.request.uri.path.1}
-		stream tenants
 	}
 	respond "the WordPress site"
 `
@@ -243,7 +242,7 @@ func TestIngestTenantFromPlaceholder(t *testing.T) {
 			t.Fatalf("%s: %d %s, want %d", tc.path, status, reply, tc.status)
 		}
 	}
-	msgs := in.entries(t, "tenants")
+	msgs := in.entries(t, "events")
 	if len(msgs) != 2 || msgs[0].Values["tenant"] != "acme" || msgs[1].Values["tenant"] != "globex" {
 		t.Fatalf("want the acme and globex events with lowercased tenants, got %v", msgs)
 	}
