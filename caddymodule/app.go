@@ -56,7 +56,7 @@ type App struct {
 	relays []runningRelay
 	key    string
 	logger *zap.Logger
-	signers signerStreams // which stream each signer stores into
+	signers *signerStreams // which stream each signer stores into
 }
 
 // CaddyModule returns the Caddy module information.
@@ -87,6 +87,7 @@ func (s *store) Destruct() error {
 // Provision resolves placeholders and takes the shared store.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
+	a.signers = new(signerStreams)
 	repl := caddy.NewReplacer()
 	a.Redis = repl.ReplaceAll(a.Redis, "")
 	if a.Redis == "" {
