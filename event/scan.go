@@ -53,8 +53,8 @@ func Scan(body []byte, keys []string, out []string) error {
 	}
 	out = out[:len(keys)]
 	clear(out)
-	s := scanner{b: body, keys: keys, out: out, maxDepth: maxDepth}
-	err := s.object()
+	s := scanner{b: body, keys: keys, maxDepth: maxDepth}
+	err := s.object(out)
 	if err != nil {
 		clear(out)
 	}
@@ -66,7 +66,6 @@ func Scan(body []byte, keys []string, out []string) error {
 type scanner struct {
 	b        []byte
 	keys     []string
-	out      []string
 	seen     uint64                  // bit i: keys[i] already met at top level
 	depth    int                     // open containers, the top-level object is 1
 	maxDepth int                     // deepest nesting allowed
@@ -74,7 +73,9 @@ type scanner struct {
 	names    *memberNames            // ScanStrict's member names of open objects; nil for Scan
 }
 
-func (s *scanner) object() error {
+// object scans the body into out. out is no field of s, so that it does
+// not escape with the rest of s: a caller's array stays on its stack.
+func (s *scanner) object(out []string) error {
 	b := s.b
 	i := skipSpace(b, 0)
 	if i == len(b) {
@@ -117,8 +118,11 @@ func (s *scanner) object() error {
 			if err != nil {
 				return err
 			}
+			if s.names != nil && (escaped || high) && !ijsonString(b[i:end+1], escaped, high) {
+				return errAt(i, errNotIJSON)
+			}
 			if want >= 0 && s.depth == 1 {
-				s.out[want] = stringValue(b[i:end+1], escaped, high)
+				out[want] = stringValue(b[i:end+1], escaped, high)
 			}
 			i = end + 1
 		case 't':
@@ -142,7 +146,7 @@ func (s *scanner) object() error {
 				return err
 			}
 			if want >= 0 && s.depth == 1 {
-				s.out[want] = string(b[start:i])
+				out[want] = string(b[start:i])
 			}
 		}
 		want = -1
@@ -215,6 +219,9 @@ func (s *scanner) key(i int) (int, int, error) {
 		want = s.match(b[i:end+1], escaped, high)
 	}
 	if s.names != nil {
+		if (escaped || high) && !ijsonString(b[i:end+1], escaped, high) {
+			return 0, 0, errAt(i, errNotIJSON)
+		}
 		s.names.add(b[i:end+1], i, escaped, high)
 	}
 	i = skipSpace(b, end+1)

@@ -21,6 +21,17 @@ func BenchmarkScan(b *testing.B) {
 			}
 		}
 	})
+	b.Run("ScanStrict/id+type", func(b *testing.B) {
+		keys := []string{"id", "type"}
+		out := make([]string, len(keys))
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := ScanStrict(body, 64, keys, out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("Scan/validate-only", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestScanStrict(t *testing.T) {
@@ -33,12 +34,25 @@ func TestScanStrict(t *testing.T) {
 		{"a repeated top-level type is refused", `{"type":"invoice.paid","id":"e","type":"customer.deleted"}`, 64, "duplicate object key"},
 		{"a repeated nested key is refused", `{"data":{"object":{"customer":"a","customer":"b"}}}`, 64, "duplicate object key"},
 		{"a repeat spelled with an escape is refused", `{"type":"a","t\u0079pe":"b"}`, 64, "duplicate object key"},
-		{"two invalid UTF-8 names that decode alike are refused", "{\"\xff\":1,\"\xfe\":2}", 64, "duplicate object key"},
+		{"invalid UTF-8 in a name is refused", "{\"\xff\":1,\"\xfe\":2}", 64, "not I-JSON"},
+		{"invalid UTF-8 in a value is refused", "{\"a\":\"\xff\"}", 64, "not I-JSON"},
+		{"a lone surrogate escape is refused", `{"a":"\ud800"}`, 64, "not I-JSON"},
+		{"a lone low surrogate in a name is refused", `{"\udc00":1}`, 64, "not I-JSON"},
+		{"an escaped surrogate pair passes", `{"a":"\ud83d\ude00"}`, 64, ""},
+		{"names differing only in case are a repeat", `{"data":{"email":"a","EMAIL":"b"}}`, 64, "duplicate object key"},
+		{"names equal under Unicode folding are a repeat", "{\"k\":1,\"\u212a\":2}", 64, "duplicate object key"},
+		{"a long ſ folds to s", "{\"is\":1,\"iſ\":2}", 64, "duplicate object key"},
+		{"distinct names in any case pass", `{"Id":1,"Type":2,"type_x":3}`, 64, ""},
 		{"the same name in sibling objects is fine", `{"a":{"id":1},"b":{"id":2},"c":[{"id":3},{"id":4}]}`, 64, ""},
 		{"the same name at two depths is fine", `{"id":1,"data":{"id":2,"data":{"id":3}}}`, 64, ""},
 		{"a repeat after a nested object is refused", `{"a":1,"b":{"a":2},"a":3}`, 64, "duplicate object key"},
 		{"a large object without repeats passes", many(500, ""), 64, ""},
 		{"a large object with one repeat is refused", many(500, `,"k7":2`), 64, "duplicate object key"},
+		{"a large object with a repeat spelled with an escape is refused", many(500, `,"k\u0037":2`), 64, "duplicate object key"},
+		{"a large object with escaped names and no repeat passes", many(40, `,"k\u0037x":2,"\u006b8x":3`), 64, ""},
+		{"16 members with a repeat are refused", many(15, `,"k3":2`), 64, "duplicate object key"},
+		{"17 members with a repeat are refused", many(16, `,"k3":2`), 64, "duplicate object key"},
+		{"17 members without a repeat pass", many(17, ""), 64, ""},
 		{"nesting at the limit passes", strings.Repeat(`{"a":`, 3) + `1` + strings.Repeat(`}`, 3), 3, ""},
 		{"nesting past the limit is refused", strings.Repeat(`{"a":`, 4) + `1` + strings.Repeat(`}`, 4), 3, "nesting deeper than 3 levels"},
 		{"arrays count toward the depth", `{"a":[[[1]]]}`, 3, "nesting deeper than 3 levels"},
@@ -93,10 +107,13 @@ func strictReference(body []byte, limit int) bool {
 	if !json.Valid(body) || len(trimmed) == 0 || trimmed[0] != '{' {
 		return false
 	}
+	if !utf8.Valid(body) || loneSurrogate(body) {
+		return false
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	type frame struct {
 		object bool
-		names  map[string]bool
+		names  []string
 		key    bool // the next string token in this object is a name
 	}
 	var stack []*frame
@@ -121,15 +138,17 @@ func strictReference(body []byte, limit int) bool {
 		}
 		if top != nil && top.object && top.key {
 			name := tok.(string)
-			if top.names[name] {
-				return false
+			for _, n := range top.names {
+				if strings.EqualFold(n, name) {
+					return false
+				}
 			}
-			top.names[name] = true
+			top.names = append(top.names, name)
 			top.key = false
 			continue
 		}
 		if d, ok := tok.(json.Delim); ok {
-			stack = append(stack, &frame{object: d == '{', names: map[string]bool{}, key: d == '{'})
+			stack = append(stack, &frame{object: d == '{', key: d == '{'})
 			if len(stack) > limit {
 				return false
 			}
@@ -139,4 +158,37 @@ func strictReference(body []byte, limit int) bool {
 			top.key = true
 		}
 	}
+}
+
+// loneSurrogate reports whether a valid JSON document escapes a surrogate
+// half that is not part of a high-low pair, walking the bytes itself.
+func loneSurrogate(b []byte) bool {
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			in = !in
+		case in && c == '\\':
+			if b[i+1] != 'u' {
+				i++
+				continue
+			}
+			v, _ := strconv.ParseUint(string(b[i+2:i+6]), 16, 32)
+			i += 5
+			switch {
+			case v >= 0xdc00 && v <= 0xdfff:
+				return true
+			case v >= 0xd800 && v <= 0xdbff:
+				if i+6 >= len(b) || b[i+1] != '\\' || b[i+2] != 'u' {
+					return true
+				}
+				w, _ := strconv.ParseUint(string(b[i+3:i+7]), 16, 32)
+				if w < 0xdc00 || w > 0xdfff {
+					return true
+				}
+				i += 6
+			}
+		}
+	}
+	return false
 }
