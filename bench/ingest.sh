@@ -5,21 +5,27 @@
 # 127.0.0.1 only; every process started here is stopped on exit.
 #
 #   bench/ingest.sh                       # -t1 -c64 -d10s, 2 s warm-up per route
+#   bench/ingest-t2.sh                    # -t2 -c32 -d4s, runs interleaved, best of 2
 #   THREADS=2 CONNS=128 DURATION=20 bench/ingest.sh
 #
 # Environment: THREADS (1), CONNS (64), DURATION seconds (10), WARMUP seconds
-# (2), N signed events for the measured stripe run (40000 × DURATION),
-# BODY_SIZE bytes (2048), KEEP_OUT=1 keeps the generated signature files.
+# (2), ROUNDS (1) measured runs per route, interleaved plain/stripe, the
+# ratio taken from the best of each; N signed events per measured stripe run
+# (40000 × DURATION), BODY_SIZE bytes (2048), KEEP_OUT=1 keeps the generated
+# signature files, MARK (ingest) names the section of RESULTS_FILE
+# (bench/RESULTS.md) the results go to, PROFILE=0 skips the profiles,
+# QUIET_WAIT / QUIET_MAX (see wait_quiet).
 #
-# Writes bench/out/ (logs, Caddyfile, CPU samples; git-ignored) and the
-# section between <!-- ingest:begin --> and <!-- ingest:end --> of
-# bench/RESULTS.md. Exits non-zero when the stripe run does not count.
+# Writes bench/out/ (logs, Caddyfile, profiles, Redis commandstats;
+# git-ignored) and the section between <!-- $MARK:begin --> and
+# <!-- $MARK:end --> of bench/RESULTS.md. Exits non-zero when a stripe run
+# does not count.
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
 OUT=$BENCH/out
-RESULTS=$BENCH/RESULTS.md
+RESULTS=${RESULTS_FILE:-$BENCH/RESULTS.md}
 
 THREADS=${THREADS:-1}
 CONNS=${CONNS:-64}
@@ -27,12 +33,16 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 N=${N:-$((40000 * DURATION))}
 BODY_SIZE=${BODY_SIZE:-2048}
+ROUNDS=${ROUNDS:-1}
+MARK=${MARK:-ingest}
 SECRET=whsec_bench_secret
 STREAM='hookgate:{events}'
 
-for v in THREADS CONNS DURATION WARMUP N BODY_SIZE; do
+for v in THREADS CONNS DURATION WARMUP N BODY_SIZE ROUNDS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "ingest.sh: $v must be a positive integer, got '${!v}'" >&2; exit 2; }
 done
+((ROUNDS <= 9)) || { echo "ingest.sh: ROUNDS must be at most 9" >&2; exit 2; }
+[[ $MARK =~ ^[a-z0-9-]+$ ]] || { echo "ingest.sh: MARK must be lowercase letters, digits and '-'" >&2; exit 2; }
 # Signatures are made just before the stripe run; Stripe's tolerance is 5 min.
 ((DURATION <= 240)) || { echo "ingest.sh: DURATION must be at most 240 s (signature tolerance 5 min)" >&2; exit 2; }
 ((CONNS >= THREADS)) || { echo "ingest.sh: CONNS must be >= THREADS" >&2; exit 2; }
@@ -244,57 +254,94 @@ W_STRIPE=$(run_wrk stripe "$OUT/warm" "$WARMUP" warmup-stripe)
 log "warm-up plain:  $W_PLAIN"
 log "warm-up stripe: $W_STRIPE"
 
-log "measured run on /plain: -t$THREADS -c$CONNS -d${DURATION}s"
-measure plain plain "$OUT/warm"
-PLAIN=$RUN_LINE
-P_CPU=("$CPU_CADDY" "$CPU_REDIS" "$CPU_BUSY" "$CPU_CADDY_US" "$CPU_WRK" "$CPU_OTHER" "$CPU_IRQ" "$CPU_IDLE")
-log "plain: $PLAIN"
+# Stripe dedupe keys are scoped by the secret (verifier.SecretScope):
+# "s-" + the first 12 bytes, in hex, of HMAC-SHA256(secret, "hookgate dedupe scope v1").
+SCOPE=$(python3 -c 'import hmac,hashlib,sys; print("s-"+hmac.new(sys.argv[1].encode(), b"hookgate dedupe scope v1", hashlib.sha256).hexdigest()[:24])' "$SECRET")
 
-# Fresh signatures (t = now) for the stripe run; ids tagged "meas" so none
-# was used in the warm-up or the smoke test.
-log "signing $N events for the measured stripe run"
-sign meas meas "$N"
-XLEN0=$(rcli XLEN "$STREAM")
-KEYS0=$(rcli DBSIZE)
-LOGLINES0=$(wc -l <"$OUT/caddy.log")
-log "measured run on /stripe: -t$THREADS -c$CONNS -d${DURATION}s (stream holds $XLEN0 entries before)"
-measure stripe stripe "$OUT/meas"
-STRIPE=$RUN_LINE
-S_CPU=("$CPU_CADDY" "$CPU_REDIS" "$CPU_BUSY" "$CPU_CADDY_US" "$CPU_WRK" "$CPU_OTHER" "$CPU_IRQ" "$CPU_IDLE")
-log "stripe: $STRIPE"
-# Let handlers whose client went away at the deadline finish their append.
-sleep 2
-XLEN1=$(rcli XLEN "$STREAM")
-KEYS1=$(rcli DBSIZE)
+# cmdstat CALLS|USEC NAME FILE: one figure of `INFO commandstats`.
+cmdstat() {
+  awk -F'[:,=]' -v want="cmdstat_$2" -v what="$1" '$1 == want {print (what == "calls" ? $3 : $5); found=1} END{if (!found) print 0}' "$3" | tr -d '\r'
+}
 
-# --- 4. does the stripe run count? ------------------------------------------
-ENTRIES=$((XLEN1 - XLEN0))
-SEEN=$((KEYS1 - KEYS0))
-S_REQ=$(field "$STRIPE" requests)
-S202=$(field "$STRIPE" s202)
-S200=$(field "$STRIPE" s200)
-INFLIGHT=$((ENTRIES - S202))
 problems=()
-[[ $(field "$STRIPE" wrapped) == 0 ]] ||
-  problems+=("wrk used $(field "$STRIPE" used) signatures but only $(field "$STRIPE" available) were signed: ids repeated (raise N)")
-((S202 + S200 + $(field "$STRIPE" other2xx) + $(field "$STRIPE" non2xx) == S_REQ)) ||
-  problems+=("wrk counted $S_REQ requests but the script saw $((S202 + S200)) 2xx + $(field "$STRIPE" non2xx) others")
-(($(field "$STRIPE" non2xx) == 0)) || problems+=("$(field "$STRIPE" non2xx) non-2xx replies")
-((S200 == 0 && $(field "$STRIPE" other2xx) == 0)) ||
-  problems+=("$S200 duplicate (200) and $(field "$STRIPE" other2xx) other 2xx replies for ids sent once")
-for e in connect read write timeout; do
-  (($(field "$STRIPE" "$e") == 0)) || problems+=("$(field "$STRIPE" "$e") socket $e errors")
-done
-# Every 202 must be one stream entry. wrk stops at the deadline with up to
-# CONNS requests sent but unanswered; Caddy may still store those, so the
-# stream may hold up to CONNS entries more than wrk saw 202s — never fewer.
-((ENTRIES >= S202)) || problems+=("$S202 replies said 202 but only $ENTRIES entries were appended: accepted events are missing")
-((INFLIGHT <= CONNS)) || problems+=("$ENTRIES entries appended for $S202 accepted replies: $INFLIGHT extra, more than the $CONNS requests that can be in flight")
-((SEEN == ENTRIES)) || problems+=("$SEEN new dedupe keys but $ENTRIES new stream entries")
-P_ERRS=$(($(field "$PLAIN" non2xx) + $(field "$PLAIN" connect) + $(field "$PLAIN" read) + $(field "$PLAIN" write) + $(field "$PLAIN" timeout)))
-((P_ERRS == 0)) || problems+=("the baseline run had $P_ERRS non-2xx replies or socket errors (see $OUT/wrk-plain.txt)")
+# check_stripe round: does stripe run <round> count? Appends to problems.
+check_stripe() {
+  local r=$1 line=${S_LINE[$1]} e
+  local entries=$((XLEN1_R[r] - XLEN0_R[r])) seen=$((KEYS1_R[r] - KEYS0_R[r]))
+  local req s202 s200 inflight
+  req=$(field "$line" requests); s202=$(field "$line" s202); s200=$(field "$line" s200)
+  inflight=$((entries - s202))
+  ENTRIES_R[r]=$entries SEEN_R[r]=$seen INFLIGHT_R[r]=$inflight
+  [[ $(field "$line" wrapped) == 0 ]] ||
+    problems+=("stripe run $r: wrk used $(field "$line" used) signatures but only $(field "$line" available) were signed: ids repeated (raise N)")
+  ((s202 + s200 + $(field "$line" other2xx) + $(field "$line" non2xx) == req)) ||
+    problems+=("stripe run $r: wrk counted $req requests but the script saw $((s202 + s200)) 2xx + $(field "$line" non2xx) others")
+  (($(field "$line" non2xx) == 0)) || problems+=("stripe run $r: $(field "$line" non2xx) non-2xx replies")
+  ((s200 == 0 && $(field "$line" other2xx) == 0)) ||
+    problems+=("stripe run $r: $s200 duplicate (200) and $(field "$line" other2xx) other 2xx replies for ids sent once")
+  for e in connect read write timeout; do
+    (($(field "$line" "$e") == 0)) || problems+=("stripe run $r: $(field "$line" "$e") socket $e errors")
+  done
+  # Every 202 must be one stream entry. wrk stops at the deadline with up to
+  # CONNS requests sent but unanswered; Caddy may still store those, so the
+  # stream may hold up to CONNS entries more than wrk saw 202s — never fewer.
+  ((entries >= s202)) || problems+=("stripe run $r: $s202 replies said 202 but only $entries entries were appended: accepted events are missing")
+  ((inflight <= CONNS)) || problems+=("stripe run $r: $entries entries appended for $s202 accepted replies: $inflight extra, more than the $CONNS requests that can be in flight")
+  ((seen == entries)) || problems+=("stripe run $r: $seen new dedupe keys but $entries new stream entries")
+  local p=${P_LINE[$1]} perrs
+  perrs=$(($(field "$p" non2xx) + $(field "$p" connect) + $(field "$p" read) + $(field "$p" write) + $(field "$p" timeout)))
+  ((perrs == 0)) || problems+=("baseline run $r had $perrs non-2xx replies or socket errors (see $OUT/wrk-plain*.txt)")
+}
 
-# Errors in the Caddy log during the stripe run (the handler logs accepted
+# ROUNDS > 1: respond and webhook runs alternate (plain 1, stripe 1,
+# plain 2, ...), so a colleague's job or a slow minute hits both routes
+# alike; the ratio is best stripe / best plain.
+LOGLINES0=$(wc -l <"$OUT/caddy.log")
+declare -a P_LINE S_LINE P_CPUS S_CPUS XLEN0_R XLEN1_R KEYS0_R KEYS1_R ENTRIES_R SEEN_R INFLIGHT_R REDIS_R
+for ((round = 1; round <= ROUNDS; round++)); do
+  sfx=""
+  ((ROUNDS == 1)) || sfx="-$round"
+  log "measured run $round/$ROUNDS on /plain: -t$THREADS -c$CONNS -d${DURATION}s"
+  measure "plain$sfx" plain "$OUT/warm"
+  P_LINE[round]=$RUN_LINE
+  P_CPUS[round]="$CPU_CADDY $CPU_REDIS $CPU_BUSY $CPU_CADDY_US $CPU_WRK $CPU_OTHER $CPU_IRQ $CPU_IDLE"
+  log "plain $round: $RUN_LINE (other procs ${CPU_OTHER} % of a core)"
+
+  # Fresh signatures (t = now) for each stripe run; ids tagged per run so
+  # none was used in the warm-up, the smoke test or another run.
+  log "signing $N events for stripe run $round"
+  sign "meas$round" "mea$round" "$N"
+  XLEN0_R[round]=$(rcli XLEN "$STREAM")
+  KEYS0_R[round]=$(rcli DBSIZE)
+  rcli CONFIG RESETSTAT >/dev/null
+  log "measured run $round/$ROUNDS on /stripe: -t$THREADS -c$CONNS -d${DURATION}s (stream holds ${XLEN0_R[round]} entries before)"
+  measure "stripe$sfx" stripe "$OUT/meas$round"
+  S_LINE[round]=$RUN_LINE
+  S_CPUS[round]="$CPU_CADDY $CPU_REDIS $CPU_BUSY $CPU_CADDY_US $CPU_WRK $CPU_OTHER $CPU_IRQ $CPU_IDLE"
+  log "stripe $round: $RUN_LINE (other procs ${CPU_OTHER} % of a core)"
+  # Let handlers whose client went away at the deadline finish their append.
+  sleep 2
+  XLEN1_R[round]=$(rcli XLEN "$STREAM")
+  KEYS1_R[round]=$(rcli DBSIZE)
+  rcli INFO commandstats >"$OUT/redis-commandstats-stripe$sfx.txt"
+  check_stripe "$round"
+  # Where Redis's time goes in this run: script calls, events per call, µs.
+  cs=$OUT/redis-commandstats-stripe$sfx.txt
+  ev=$(cmdstat calls evalsha "$cs"); evu=$(cmdstat usec evalsha "$cs")
+  xa=$(cmdstat calls xadd "$cs"); xau=$(cmdstat usec xadd "$cs")
+  se=$(cmdstat calls set "$cs"); seu=$(cmdstat usec set "$cs")
+  ex=$(cmdstat calls exists "$cs"); exu=$(cmdstat usec exists "$cs")
+  REDIS_R[round]=$(awk -v ev="$ev" -v evu="$evu" -v xa="$xa" -v xau="$xau" -v se="$se" -v seu="$seu" -v ex="$ex" -v exu="$exu" \
+    -v cpu="$(awk '{print $2}' <<<"${S_CPUS[round]}")" -v rps="$(field "$RUN_LINE" rps)" 'BEGIN{
+      if (ev == 0) { print "no EVALSHA calls counted"; exit }
+      printf "%d EVALSHA, %.1f events each, %.0f µs per call = %.2f µs per event in the script (XADD %.2f, SET %.2f, EXISTS %.2f µs per event); redis CPU %.1f µs per event", \
+        ev, xa / ev, evu / ev, evu / xa, xau / xa, seu / xa, exu / xa, cpu / 100 * 1e6 / rps }')
+  log "redis: ${REDIS_R[round]}"
+done
+FIELDS_PER_ENTRY=$(($(rcli XREVRANGE "$STREAM" + - COUNT 1 | wc -l) / 2))
+rcli SLOWLOG GET 10 >"$OUT/redis-slowlog.txt" || true
+
+# Errors in the Caddy log during the stripe runs (the handler logs accepted
 # events only at debug, so anything here is worth reading).
 tail -n +"$((LOGLINES0 + 1))" "$OUT/caddy.log" | grep -E '"level":"(warn|error|fatal|panic)"|panic:' >"$OUT/caddy-stripe-errors.log" || true
 LOG_ERRORS=$(wc -l <"$OUT/caddy-stripe-errors.log")
@@ -308,22 +355,26 @@ NOT_STORED=0
 NOT_STORED_BUT_STORED=0
 while read -r id; do
   NOT_STORED=$((NOT_STORED + 1))
-  [[ $(rcli EXISTS "$STREAM:seen:stripe:default:$id") == 1 ]] && NOT_STORED_BUT_STORED=$((NOT_STORED_BUT_STORED + 1))
-done < <(grep '"msg":"event not stored' "$OUT/caddy.log" | grep -o '"event_id":"[^"]*"' | cut -d'"' -f4 | head -1000 || true)
+  [[ $(rcli EXISTS "$STREAM:seen:stripe:$SCOPE:$id") == 1 ]] && NOT_STORED_BUT_STORED=$((NOT_STORED_BUT_STORED + 1))
+done < <(grep -E '"msg":"(event not stored|event may not be stored|sender hung up)' "$OUT/caddy.log" | grep -o '"event_id":"[^"]*"' | cut -d'"' -f4 | head -1000 || true)
 
 kill -0 "$CADDY_PID" 2>/dev/null || problems+=("caddy exited during the run")
 kill -0 "$REDIS_PID" 2>/dev/null || problems+=("redis-server exited during the run")
 
-# --- where Caddy's time goes: a CPU profile of an extra, unmeasured stripe run ---
+# --- where Caddy's time goes: CPU and allocation profiles of an extra,
+# unmeasured stripe run (same wrk settings) ---
 PROFILE=${PROFILE:-1}
 PPROF_TOP=""
+ALLOC_TOP=""
 if [[ $PROFILE == 1 ]]; then
-  log "profiling: 6 s stripe run (not counted) with a 4 s CPU profile from the admin endpoint"
+  log "profiling: 6 s stripe run (not counted) with 4 s CPU and allocation profiles from the admin endpoint"
   sign prof prof $((40000 * 6))
   (run_wrk stripe "$OUT/prof" 6 profile >/dev/null) &
   prof_pid=$!
   PIDS+=("$prof_pid")
   sleep 1
+  timeout 20 curl -sfS -o "$OUT/caddy-stripe-allocs.pprof" "http://127.0.0.1:$ADMIN_PORT/debug/pprof/allocs?seconds=4" &
+  allocs_pid=$!
   if timeout 20 curl -sfS -o "$OUT/caddy-stripe.pprof" "http://127.0.0.1:$ADMIN_PORT/debug/pprof/profile?seconds=4" &&
     timeout 120 go tool pprof -top -nodecount=40 "$OUT/caddy" "$OUT/caddy-stripe.pprof" >"$OUT/pprof-stripe.txt" 2>/dev/null &&
     timeout 120 go tool pprof -top -cum -nodecount=60 "$OUT/caddy" "$OUT/caddy-stripe.pprof" >"$OUT/pprof-stripe-cum.txt" 2>/dev/null; then
@@ -331,14 +382,26 @@ if [[ $PROFILE == 1 ]]; then
   else
     log "WARNING: no CPU profile (admin endpoint or go tool pprof failed)"
   fi
+  if wait "$allocs_pid" &&
+    timeout 120 go tool pprof -sample_index=alloc_space -top -nodecount=40 "$OUT/caddy" "$OUT/caddy-stripe-allocs.pprof" >"$OUT/pprof-stripe-allocs.txt" 2>/dev/null &&
+    timeout 120 go tool pprof -sample_index=alloc_objects -top -nodecount=40 "$OUT/caddy" "$OUT/caddy-stripe-allocs.pprof" >"$OUT/pprof-stripe-allocobjs.txt" 2>/dev/null; then
+    ALLOC_TOP=$(awk '/^ *flat/{f=1; print; next} f && n++ < 10' "$OUT/pprof-stripe-allocobjs.txt")
+  else
+    log "WARNING: no allocation profile"
+  fi
   wait "$prof_pid" 2>/dev/null || log "WARNING: the profiling wrk run failed (see $OUT/wrk-profile.txt)"
 fi
 
 # --- 5. RESULTS.md -------------------------------------------------------------
 ms() { awk -v u="$1" 'BEGIN{printf "%.2f ms", u/1000}'; }
-P_RPS=$(field "$PLAIN" rps)
-S_RPS=$(field "$STRIPE" rps)
-RATIO=$(awk -v a="$S_RPS" -v b="$P_RPS" 'BEGIN{printf "%.2f", a/b}')
+cpu() { awk -v i="$2" '{print $(i + 1)}' <<<"$1"; } # cpu "<fields>" index (0-based, as P_CPU was)
+BEST_P=0 BEST_S=0 BUSY_RUNS=0
+for ((round = 1; round <= ROUNDS; round++)); do
+  BEST_P=$(awk -v a="$BEST_P" -v b="$(field "${P_LINE[round]}" rps)" 'BEGIN{print (b > a ? b : a)}')
+  BEST_S=$(awk -v a="$BEST_S" -v b="$(field "${S_LINE[round]}" rps)" 'BEGIN{print (b > a ? b : a)}')
+  (($(cpu "${P_CPUS[round]}" 5) > QUIET_MAX || $(cpu "${S_CPUS[round]}" 5) > QUIET_MAX)) && BUSY_RUNS=$((BUSY_RUNS + 1))
+done
+RATIO=$(awk -v a="$BEST_S" -v b="$BEST_P" 'BEGIN{printf "%.3f", a/b}')
 VERDICT=$( ((${#problems[@]} == 0)) && echo "valid" || echo "INVALID: $(IFS=';'; echo "${problems[*]}")")
 CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo || true)
 GO_VERSION=$(go version | awk '{print $3, $4}')
@@ -348,41 +411,61 @@ REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null || true)
 DIRTY=$(grep -v ' bench/' <<<"$DIRTY" | grep -q . && echo " + uncommitted changes outside bench/" || true)
 
+row() { # route line cpus
+  local l=$2 c=$3
+  echo "| $1 | $(printf '%.0f' "$(field "$l" rps)") | $(ms "$(field "$l" p50_us)") | $(ms "$(field "$l" p99_us)") | $(cpu "$c" 0) % | $(cpu "$c" 1) % | $(cpu "$c" 4) % | $(cpu "$c" 6) % | $(cpu "$c" 5) % | $(cpu "$c" 7) % | $(cpu "$c" 3) |"
+}
+
 SECTION=$(mktemp "$OUT/section.XXXXXX")
 {
-  echo "<!-- ingest:begin -->"
-  echo "## Ingest: \`respond\` vs \`webhook stripe\`"
+  echo "<!-- $MARK:begin -->"
+  echo "## Ingest: \`respond\` vs \`webhook stripe\`, wrk -t$THREADS -c$CONNS"
   echo
   echo "Written by \`bench/ingest.sh\` — do not edit between the markers."
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- code: $REV$DIRTY"
   echo "- machine: $(nproc) CPUs, $CPU_MODEL; $GO_VERSION; redis-server $REDIS_VERSION; wrk $WRK_VERSION"
-  echo "- command: \`THREADS=$THREADS CONNS=$CONNS DURATION=$DURATION WARMUP=$WARMUP N=$N BODY_SIZE=$BODY_SIZE bench/ingest.sh\`"
-  echo "- wrk per route: \`wrk -t$THREADS -c$CONNS -d${DURATION}s --timeout 10s --latency -s bench/stripe.lua http://127.0.0.1:PORT -- {plain|stripe} EVENTS $THREADS\`"
-  echo "  after a ${WARMUP} s warm-up on each route; both routes get the same POST: a $BODY_SIZE-byte Stripe \`invoice.paid\` event with a valid"
+  echo "- command: \`${COMMAND:-MARK=$MARK THREADS=$THREADS CONNS=$CONNS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS N=$N BODY_SIZE=$BODY_SIZE bench/ingest.sh}\`"
+  echo "- wrk per run: \`wrk -t$THREADS -c$CONNS -d${DURATION}s --timeout 10s --latency -s bench/stripe.lua http://127.0.0.1:PORT -- {plain|stripe} EVENTS $THREADS\`"
+  echo "  after a ${WARMUP} s warm-up on each route; $ROUNDS measured run(s) per route$( ((ROUNDS > 1)) && echo ", respond and webhook interleaved")."
+  echo "  Both routes get the same POST: a $BODY_SIZE-byte Stripe \`invoice.paid\` event with a valid"
   echo "  \`Stripe-Signature\`, a distinct event id per request. Caddy, redis-server and wrk share the machine; one Caddy, one Redis, default logging."
   echo
-  echo "| route | req/s | p50 | p99 | Caddy CPU | redis CPU | wrk CPU | irq+softirq+steal | other procs | idle | Caddy CPU µs/req |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  echo "| \`respond /plain\` | $(printf '%.0f' "$P_RPS") | $(ms "$(field "$PLAIN" p50_us)") | $(ms "$(field "$PLAIN" p99_us)") | ${P_CPU[0]} % | ${P_CPU[1]} % | ${P_CPU[4]} % | ${P_CPU[6]} % | ${P_CPU[5]} % | ${P_CPU[7]} % | ${P_CPU[3]} |"
-  echo "| \`webhook /stripe stripe\` | $(printf '%.0f' "$S_RPS") | $(ms "$(field "$STRIPE" p50_us)") | $(ms "$(field "$STRIPE" p99_us)") | ${S_CPU[0]} % | ${S_CPU[1]} % | ${S_CPU[4]} % | ${S_CPU[6]} % | ${S_CPU[5]} % | ${S_CPU[7]} % | ${S_CPU[3]} |"
+  echo "| run | route | req/s | p50 | p99 | Caddy CPU | redis CPU | wrk CPU | irq+softirq+steal | other procs | idle | Caddy CPU µs/req |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for ((round = 1; round <= ROUNDS; round++)); do
+    row "$round | \`respond /plain\`" "${P_LINE[round]}" "${P_CPUS[round]}"
+    row "$round | \`webhook /stripe stripe\`" "${S_LINE[round]}" "${S_CPUS[round]}"
+  done
   echo
-  echo "- **webhook / respond throughput: ${RATIO}×** (target ≥ 0.5×)"
-  echo "- stripe run: $S_REQ replies seen by wrk ($S202 × 202, $S200 × 200, $(field "$STRIPE" non2xx) non-2xx;" \
-    "socket errors connect/read/write/timeout $(field "$STRIPE" connect)/$(field "$STRIPE" read)/$(field "$STRIPE" write)/$(field "$STRIPE" timeout));" \
-    "stream entries appended: $ENTRIES (XLEN $XLEN0 → $XLEN1), new dedupe keys: $SEEN;" \
-    "$INFLIGHT stored for requests still in flight when wrk stopped (allowed: ≤ $CONNS)."
-  echo "- signatures: $(field "$STRIPE" used) of $N used, wrapped: $( [[ $(field "$STRIPE" wrapped) == 0 ]] && echo no || echo YES)."
-  echo "- Caddy log lines at warn or above during the stripe run: $LOG_ERRORS; errors in the whole log: $LOG_ERRORS_ALL"
+  if ((ROUNDS > 1)); then
+    echo "- **webhook / respond throughput, best of $ROUNDS each: ${RATIO}×** (target ≥ 0.5×); per round:" \
+      "$(for ((round = 1; round <= ROUNDS; round++)); do
+        awk -v a="$(field "${S_LINE[round]}" rps)" -v b="$(field "${P_LINE[round]}" rps)" -v r="$round" 'BEGIN{printf "%s%d: %.3f×", (r > 1 ? ", " : ""), r, a/b}'
+      done)"
+  else
+    echo "- **webhook / respond throughput: ${RATIO}×** (target ≥ 0.5×)"
+  fi
+  for ((round = 1; round <= ROUNDS; round++)); do
+    l=${S_LINE[round]}
+    echo "- stripe run $round: $(field "$l" requests) replies seen by wrk ($(field "$l" s202) × 202, $(field "$l" s200) × 200, $(field "$l" non2xx) non-2xx;" \
+      "socket errors connect/read/write/timeout $(field "$l" connect)/$(field "$l" read)/$(field "$l" write)/$(field "$l" timeout));" \
+      "stream entries appended: ${ENTRIES_R[round]} (XLEN ${XLEN0_R[round]} → ${XLEN1_R[round]}), new dedupe keys: ${SEEN_R[round]};" \
+      "${INFLIGHT_R[round]} stored for requests still in flight when wrk stopped (allowed: ≤ $CONNS);" \
+      "signatures: $(field "$l" used) of $N used, wrapped: $( [[ $(field "$l" wrapped) == 0 ]] && echo no || echo YES)."
+    echo "  Redis (\`INFO commandstats\`, reset before the run): ${REDIS_R[round]}."
+  done
+  echo "- stream entries hold $FIELDS_PER_ENTRY fields each (the last one written); SLOWLOG: \`bench/out/redis-slowlog.txt\`."
+  echo "- Caddy log lines at warn or above during the stripe runs: $LOG_ERRORS; errors in the whole log: $LOG_ERRORS_ALL"
   echo "  (distinct messages: \`bench/out/caddy-log-summary.txt\`). \"event not stored\" logged for $NOT_STORED events"
   echo "  (requests cut by wrk's deadline, client gone); $NOT_STORED_BUT_STORED of them are in Redis all the same."
   echo "- CPU columns: % of one core over the run (the machine has $(nproc) cores = $(($(nproc) * 100)) %), from /proc/<pid>/stat;"
   echo "  \"other procs\" = all busy CPU minus Caddy, redis, wrk and irq/softirq/steal time (other users' jobs on the machine)."
-  if ((P_CPU[5] > QUIET_MAX || S_CPU[5] > QUIET_MAX)); then
-    echo "  **Other processes used ${P_CPU[5]} % / ${S_CPU[5]} % of a core during the runs: the figures are disturbed.**"
+  if ((BUSY_RUNS > 0)); then
+    echo "  **Other processes used more than $QUIET_MAX % of a core in $BUSY_RUNS round(s): those figures are disturbed.**"
   fi
-  echo "  top snapshots: \`bench/out/top-plain.txt\`, \`bench/out/top-stripe.txt\`."
+  echo "  top snapshots: \`bench/out/top-plain*.txt\`, \`bench/out/top-stripe*.txt\`."
   if [[ -n $PPROF_TOP ]]; then
     echo "- Caddy CPU profile of a separate 6 s stripe run (4 s sample; full: \`bench/out/pprof-stripe.txt\`, \`pprof-stripe-cum.txt\`):"
     echo
@@ -391,15 +474,23 @@ SECTION=$(mktemp "$OUT/section.XXXXXX")
     echo '```'
     echo
   fi
+  if [[ -n $ALLOC_TOP ]]; then
+    echo "- allocations in the same 4 s, objects (full: \`bench/out/pprof-stripe-allocobjs.txt\`, bytes: \`pprof-stripe-allocs.txt\`):"
+    echo
+    echo '```'
+    echo "$ALLOC_TOP"
+    echo '```'
+    echo
+  fi
   echo "- verdict: **$VERDICT**"
-  echo "<!-- ingest:end -->"
+  echo "<!-- $MARK:end -->"
 } >"$SECTION"
 
-if [[ -f $RESULTS ]] && grep -q '^<!-- ingest:begin -->$' "$RESULTS" && grep -q '^<!-- ingest:end -->$' "$RESULTS"; then
+if [[ -f $RESULTS ]] && grep -q "^<!-- $MARK:begin -->\$" "$RESULTS" && grep -q "^<!-- $MARK:end -->\$" "$RESULTS"; then
   NEW=$(mktemp "$OUT/results.XXXXXX")
-  awk -v sec="$SECTION" '
-    /^<!-- ingest:begin -->$/ { while ((getline l < sec) > 0) print l; skip = 1; next }
-    /^<!-- ingest:end -->$/   { skip = 0; next }
+  awk -v sec="$SECTION" -v b="<!-- $MARK:begin -->" -v e="<!-- $MARK:end -->" '
+    $0 == b { while ((getline l < sec) > 0) print l; skip = 1; next }
+    $0 == e { skip = 0; next }
     !skip' "$RESULTS" >"$NEW"
   cat "$NEW" >"$RESULTS"
   rm -f "$NEW"
@@ -407,13 +498,14 @@ else
   if [[ ! -f $RESULTS ]]; then printf '# Benchmark results\n\n' >"$RESULTS"; else echo >>"$RESULTS"; fi
   cat "$SECTION" >>"$RESULTS"
 fi
-rm -f "$SECTION"
 
 echo
-sed -n '/^<!-- ingest:begin -->$/,/^<!-- ingest:end -->$/p' "$RESULTS" | sed '1d;$d'
+cat "$SECTION" | sed '1d;$d'
+cp "$SECTION" "$OUT/section-$MARK.md"
+rm -f "$SECTION"
 if ((${#problems[@]})); then
   log "the stripe run does not count:"
   for p in "${problems[@]}"; do log "  - $p"; done
   exit 1
 fi
-log "the stripe run counts; results in $RESULTS"
+log "the stripe runs count; results in $RESULTS"

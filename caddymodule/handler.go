@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -268,9 +267,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.reject(w, r, code, msg)
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.app.Timeout))
-	outcome, err := h.app.store.appender.AppendAs(ctx, h.keys, time.Duration(h.DedupeTTL), &stored, dedupe)
-	cancel()
+	outcome, err := h.app.store.appender.AppendWithin(r.Context(), time.Duration(h.app.Timeout), h.keys, time.Duration(h.DedupeTTL), &stored, dedupe)
 	if err != nil {
 		// The appender may still read body: the buffer is not reused. The
 		// append may yet succeed; the provider's retry is then a duplicate.
@@ -285,12 +282,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return replyError(w, http.StatusServiceUnavailable, "event store unavailable, retry later")
 	}
 	putBody(bufp, body)
-	code, status := http.StatusAccepted, "accepted"
+	code, status, logged := http.StatusAccepted, "accepted", "event accepted"
 	if outcome == relay.Duplicate {
-		code, status = http.StatusOK, "duplicate"
+		code, status, logged = http.StatusOK, "duplicate", "event duplicate"
 	}
-	// Check first: building fields for a disabled level costs on every request.
-	if ce := h.logger.Check(zap.DebugLevel, "event "+status); ce != nil {
+	// Check first: building fields (or the message) for a disabled level
+	// costs on every request.
+	if ce := h.logger.Check(zap.DebugLevel, logged); ce != nil {
 		ce.Write(zap.String("source", h.source), zap.String("tenant", stored.Tenant), zap.String("event_id", stored.ID))
 	}
 	return replyStatus(w, code, status, stored.ID)

@@ -31,9 +31,13 @@ func replyError(w http.ResponseWriter, code int, msg string) error {
 }
 
 func write(w http.ResponseWriter, code int, body []byte) error {
+	// One allocation for both values where Header.Set would make two; each
+	// header gets a slice of its own (capacity 1), so an append or an
+	// in-place edit by a later handler touches only its own header.
+	v := make([]string, 2)
+	v[0], v[1] = "application/json", strconv.Itoa(len(body))
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"], h["Content-Length"] = v[0:1:1], v[1:2:2]
 	w.WriteHeader(code)
 	_, err := w.Write(body)
 	return err

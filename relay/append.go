@@ -5,7 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,7 +50,8 @@ type appendReq struct {
 	keys  Keys
 	dedup Dedupe
 	ttl   time.Duration
-	event *event.Stored
+	event event.Stored // a copy, so that the caller's need not escape to the heap
+	timer *time.Timer  // AppendWithin's bound, kept with the pooled request
 	reply chan appendReply
 }
 
@@ -103,33 +104,64 @@ func (a *Appender) Append(ctx context.Context, keys Keys, ttl time.Duration, e *
 
 // AppendAs stores e unless d names a duplicate. It returns ErrUnavailable
 // when Redis fails or ctx ends first; then the event may or may not have been
-// stored, and e.Body may still be read by a flusher: the caller must not
-// reuse that memory.
+// stored, and what e's fields point to (e.Body, e.Header) may still be read
+// by a flusher: the caller must not reuse that memory. *e itself is copied.
 func (a *Appender) AppendAs(ctx context.Context, keys Keys, ttl time.Duration, e *event.Stored, d Dedupe) (Outcome, error) {
+	return a.AppendWithin(ctx, 0, keys, ttl, e, d)
+}
+
+// AppendWithin is AppendAs bounded, when within > 0, to within from now
+// as if ctx had that deadline, without deriving a context per event: a
+// context.WithTimeout costs five allocations and a timer of its own, while
+// a pooled request keeps its timer from one event to the next.
+func (a *Appender) AppendWithin(ctx context.Context, within time.Duration, keys Keys, ttl time.Duration, e *event.Stored, d Dedupe) (Outcome, error) {
 	if len(d.Scopes) == 0 {
 		return 0, errors.New("append: no dedupe scope")
 	}
 	req := reqPool.Get().(*appendReq)
-	req.keys, req.ttl, req.event, req.dedup = keys, ttl, e, d
+	req.keys, req.ttl, req.event, req.dedup = keys, ttl, *e, d
+	var expired <-chan time.Time
+	if within > 0 {
+		if req.timer == nil {
+			req.timer = time.NewTimer(within)
+		} else {
+			req.timer.Reset(within)
+		}
+		expired = req.timer.C
+	}
 	select {
 	case a.queue <- req:
 	case <-ctx.Done():
-		reqPool.Put(req)
+		a.release(req)
 		return 0, fmt.Errorf("%w: queue full: %w", ErrUnavailable, ctx.Err())
+	case <-expired:
+		a.release(req)
+		return 0, fmt.Errorf("%w: queue full: %w", ErrUnavailable, context.DeadlineExceeded)
 	case <-a.stop:
-		reqPool.Put(req)
+		a.release(req)
 		return 0, fmt.Errorf("%w: shutting down", ErrUnavailable)
 	}
+	// The flusher owns req until it replies into the buffered channel; a
+	// request given up on is left to the collector, which keeps the pool
+	// clean.
 	select {
 	case r := <-req.reply:
-		req.event = nil
-		reqPool.Put(req)
+		a.release(req)
 		return r.outcome, r.err
 	case <-ctx.Done():
-		// The flusher still owns req and will reply into its buffered
-		// channel; leaving req to the collector keeps the pool clean.
 		return 0, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	case <-expired:
+		return 0, fmt.Errorf("%w: %w", ErrUnavailable, context.DeadlineExceeded)
 	}
+}
+
+// release puts a request nobody else holds back into the pool.
+func (a *Appender) release(req *appendReq) {
+	if req.timer != nil {
+		req.timer.Stop() // since Go 1.23 no stale tick is left in C
+	}
+	req.event = event.Stored{}
+	reqPool.Put(req)
 }
 
 func (a *Appender) flush() {
@@ -156,19 +188,26 @@ func (a *Appender) flush() {
 	}
 }
 
-// batchArgs is reused from batch to batch so a flush allocates little.
+// batchArgs is reused from batch to batch so a flush allocates little. The
+// EVALSHA command is built here rather than by redis.Script, which boxes
+// every key and argument into an interface of its own: values go in as
+// pointers (*string, *int64, which go-redis writes as they are) into the
+// events, seen and nums, and all dedupe keys of a call share one string.
 type batchArgs struct {
-	keys  []string
-	args  []any
+	cmd   []any
+	seen  []string // the dedupe keys, slices of one string
+	buf   []byte   // where seen is built
+	nums  []int64  // per event: ttl seconds, received_at
 	group []*appendReq
 }
+
+// scriptHash and scriptSource are boxed once; evalsha is what a call starts with.
+var scriptHash, scriptSource any = appendScript.Hash(), appendLua
 
 // send runs one script call per stream present in batch.
 func (a *Appender) send(batch []*appendReq, b *batchArgs) {
 	for len(batch) > 0 {
 		stream := batch[0].keys.Stream()
-		b.keys = append(b.keys[:0], stream)
-		b.args = b.args[:0]
 		b.group = b.group[:0]
 		rest := batch[:0]
 		for _, req := range batch {
@@ -176,26 +215,67 @@ func (a *Appender) send(batch []*appendReq, b *batchArgs) {
 				rest = append(rest, req)
 				continue
 			}
-			e := req.event
 			b.group = append(b.group, req)
-			for _, scope := range req.dedup.Scopes {
-				b.keys = append(b.keys, req.keys.Seen(e.Source, scope, req.dedup.ID))
-			}
-			b.args = append(b.args, len(req.dedup.Scopes), strconv.FormatInt(int64(req.ttl/time.Second), 10), 0)
-			at := len(b.args) - 1
-			var n int
-			b.args, n = appendFields(b.args, e)
-			b.args[at] = n
 		}
-		a.run(b)
+		a.run(stream, b)
 		batch = rest
 	}
 }
 
-func (a *Appender) run(b *batchArgs) {
+// args builds the command for b.group; its pointers into b stay valid
+// until the next call.
+func (b *batchArgs) args(stream string) []any {
+	b.buf = b.buf[:0]
+	nk := 0
+	for _, req := range b.group {
+		for _, scope := range req.dedup.Scopes {
+			b.buf = appendSeen(b.buf, req.keys, req.event.Source, scope, req.dedup.ID)
+			nk++
+		}
+	}
+	all := string(b.buf)
+	b.seen = b.seen[:0]
+	for _, req := range b.group {
+		for _, scope := range req.dedup.Scopes {
+			n := seenLen(req.keys, req.event.Source, scope, req.dedup.ID)
+			b.seen = append(b.seen, all[:n])
+			all = all[n:]
+		}
+	}
+	b.nums = slices.Grow(b.nums[:0], 2*len(b.group))[:2*len(b.group)]
+	b.cmd = append(b.cmd[:0], "evalsha", scriptHash, nk+1, stream)
+	for i := range b.seen {
+		b.cmd = append(b.cmd, &b.seen[i])
+	}
+	for i, req := range b.group {
+		e := &req.event
+		b.nums[2*i] = int64(req.ttl / time.Second)
+		b.nums[2*i+1] = e.ReceivedAt.UnixMilli()
+		b.cmd = append(b.cmd, len(req.dedup.Scopes), &b.nums[2*i], 0)
+		at := len(b.cmd) - 1
+		var n int
+		b.cmd, n = appendFieldsAt(b.cmd, e, &b.nums[2*i+1])
+		b.cmd[at] = n
+	}
+	return b.cmd
+}
+
+func (a *Appender) run(stream string, b *batchArgs) {
 	ctx, cancel := context.WithTimeout(context.Background(), a.bound)
-	res, err := appendScript.Run(ctx, a.rdb, b.keys, b.args...).Slice()
+	cmd := redis.NewCmd(ctx, b.args(stream)...)
+	cmd.SetFirstKeyPos(3)
+	err := a.rdb.Process(ctx, cmd)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		b.cmd[0], b.cmd[1] = "eval", scriptSource
+		cmd = redis.NewCmd(ctx, b.cmd...)
+		cmd.SetFirstKeyPos(3)
+		err = a.rdb.Process(ctx, cmd)
+	}
 	cancel()
+	var res []any
+	if err == nil {
+		res, err = cmd.Slice()
+	}
 	if err == nil && len(res) != len(b.group) {
 		err = fmt.Errorf("append script returned %d results for %d events", len(res), len(b.group))
 	}
@@ -210,5 +290,23 @@ func (a *Appender) run(b *batchArgs) {
 		}
 		req.reply <- r
 	}
-	clear(b.args)
+	// Nothing of this batch's events may stay reachable from b.
+	clear(b.cmd)
+	clear(b.seen)
+	clear(b.group)
+}
+
+// appendSeen appends k.Seen(source, scope, id) to b.
+func appendSeen(b []byte, k Keys, source, scope, id string) []byte {
+	b = append(b, k.tag...)
+	b = append(b, ":seen:"...)
+	b = append(b, source...)
+	b = append(b, ':')
+	b = append(b, scope...)
+	b = append(b, ':')
+	return append(b, id...)
+}
+
+func seenLen(k Keys, source, scope, id string) int {
+	return len(k.tag) + len(":seen:") + len(source) + 1 + len(scope) + 1 + len(id)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -173,5 +174,165 @@ func TestDedupeIsScopedBySigner(t *testing.T) {
 	}
 	if _, err := a.AppendAs(ctx, keys, time.Hour, stored("evt_x"), Dedupe{ID: "evt_x"}); err == nil {
 		t.Fatal("an append without a scope was taken")
+	}
+}
+
+func TestFailedAppendLeavesNoDedupeKey(t *testing.T) {
+	for _, scopes := range [][]string{{"s-a"}, {"s-a", "s-a2"}} {
+		t.Run(fmt.Sprint(len(scopes), " scopes"), func(t *testing.T) {
+			srv := redistest.Start(t)
+			a, rdb := newAppender(t, srv.URL())
+			keys, _ := NewKeys("hookgate", "events")
+			ctx := context.Background()
+			// A stream key of the wrong type makes XADD fail inside the script.
+			rdb.Set(ctx, keys.Stream(), "not a stream", 0)
+			d := Dedupe{Scopes: scopes, ID: "evt_fail"}
+			if _, err := a.AppendAs(ctx, keys, time.Hour, stored("evt_fail"), d); !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("append onto a string key: %v, want ErrUnavailable", err)
+			}
+			for _, s := range scopes {
+				if n := rdb.Exists(ctx, keys.Seen("stripe", s, "evt_fail")).Val(); n != 0 {
+					t.Fatalf("the failed append left dedupe key %s behind", s)
+				}
+			}
+			rdb.Del(ctx, keys.Stream())
+			if got, err := a.AppendAs(ctx, keys, time.Hour, stored("evt_fail"), d); err != nil || got != Accepted {
+				t.Fatalf("the provider's retry: %v, %v; want Accepted, not a false duplicate", got, err)
+			}
+		})
+	}
+}
+
+func TestAppendAfterScriptFlush(t *testing.T) {
+	srv := redistest.Start(t)
+	a, rdb := newAppender(t, srv.URL())
+	keys, _ := NewKeys("hookgate", "events")
+	ctx := context.Background()
+	if got, err := a.Append(ctx, keys, time.Hour, stored("evt_a")); err != nil || got != Accepted {
+		t.Fatalf("first append: %v, %v", got, err)
+	}
+	rdb.ScriptFlush(ctx)
+	if got, err := a.Append(ctx, keys, time.Hour, stored("evt_b")); err != nil || got != Accepted {
+		t.Fatalf("append after SCRIPT FLUSH (NOSCRIPT, then EVAL): %v, %v", got, err)
+	}
+	if got, err := a.Append(ctx, keys, time.Hour, stored("evt_a")); err != nil || got != Duplicate {
+		t.Fatalf("duplicate after SCRIPT FLUSH: %v, %v", got, err)
+	}
+}
+
+func TestDedupeKeyOfAnOlderVersionStillCounts(t *testing.T) {
+	srv := redistest.Start(t)
+	a, rdb := newAppender(t, srv.URL())
+	keys, _ := NewKeys("hookgate", "events")
+	ctx := context.Background()
+	// Older versions stored the stream entry id as the key's value.
+	rdb.Set(ctx, keys.Seen("stripe", DefaultScopes[0], "evt_old"), "1700000000000-0", time.Hour)
+	if got, err := a.Append(ctx, keys, time.Hour, stored("evt_old")); err != nil || got != Duplicate {
+		t.Fatalf("append of an event an older version stored: %v, %v; want Duplicate", got, err)
+	}
+}
+
+func TestAppendSeenIsSeen(t *testing.T) {
+	keys, _ := NewKeys("hookgate", "events")
+	got := string(appendSeen([]byte("x"), keys, "stripe", "s-0123", "evt_1"))
+	if want := "x" + keys.Seen("stripe", "s-0123", "evt_1"); got != want || seenLen(keys, "stripe", "s-0123", "evt_1") != len(want)-1 {
+		t.Fatalf("appendSeen gave %q, want %q", got, want)
+	}
+}
+
+func TestBatchOfManyEventsAndScopes(t *testing.T) {
+	srv := redistest.Start(t)
+	a, rdb := newAppender(t, srv.URL())
+	keys, _ := NewKeys("hookgate", "events")
+	ctx := context.Background()
+	const n = 300
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scopes := DefaultScopes
+			if i%3 == 0 {
+				scopes = []string{"s-a", "s-b", "s-c"}
+			}
+			id := fmt.Sprint("evt_", i)
+			_, errs[i] = a.AppendAs(ctx, keys, time.Duration(1+i%5)*time.Hour, stored(id), Dedupe{Scopes: scopes, ID: id})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	msgs, err := rdb.XRange(ctx, keys.Stream(), "-", "+").Result()
+	if err != nil || len(msgs) != n {
+		t.Fatalf("stream holds %d entries (%v), want %d", len(msgs), err, n)
+	}
+	for _, m := range msgs {
+		s, err := Decode(m.Values)
+		if err != nil || string(s.Body) != `{"id":"`+s.ID+`","type":"invoice.paid"}` || s.Header.Get("User-Agent") != "Stripe/1.0" {
+			t.Fatalf("entry %v decodes as %+v, %v", m.Values, s, err)
+		}
+	}
+	for i := range n {
+		id := fmt.Sprint("evt_", i)
+		scopes := DefaultScopes
+		if i%3 == 0 {
+			scopes = []string{"s-a", "s-b", "s-c"}
+		}
+		for _, s := range scopes {
+			ttl := rdb.TTL(ctx, keys.Seen("stripe", s, id)).Val()
+			if want := time.Duration(1+i%5) * time.Hour; ttl <= want-time.Minute || ttl > want {
+				t.Fatalf("%s in %s: ttl %v, want %v", id, s, ttl, want)
+			}
+		}
+	}
+}
+
+func TestAppendWithinIsBounded(t *testing.T) {
+	// A "Redis" that takes connections and never answers.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	t.Cleanup(func() { l.Close() })
+	rdb := redis.NewClient(&redis.Options{Addr: l.Addr().String(), MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	a := NewAppender(rdb, 10*time.Second, 1, 8)
+	t.Cleanup(func() { rdb.Close(); a.Close() })
+	keys, _ := NewKeys("hookgate", "events")
+	for range 2 { // the second finds the queue's only flusher still waiting on the first
+		began := time.Now()
+		_, err := a.AppendWithin(context.Background(), 200*time.Millisecond, keys, time.Hour, stored("evt_slow"), Dedupe{Scopes: DefaultScopes, ID: "evt_slow"})
+		if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("append to a Redis that does not answer: %v, want ErrUnavailable and DeadlineExceeded", err)
+		}
+		if took := time.Since(began); took < 150*time.Millisecond || took > 2*time.Second {
+			t.Fatalf("append gave up after %v with a 200ms bound", took)
+		}
+	}
+}
+
+func TestAppendWithinReusesItsTimer(t *testing.T) {
+	srv := redistest.Start(t)
+	a, _ := newAppender(t, srv.URL())
+	keys, _ := NewKeys("hookgate", "events")
+	for i := range 20 {
+		id := fmt.Sprint("evt_", i)
+		if got, err := a.AppendWithin(context.Background(), 20*time.Millisecond, keys, time.Hour, stored(id), Dedupe{Scopes: DefaultScopes, ID: id}); err != nil || got != Accepted {
+			t.Fatalf("append %d: %v, %v", i, got, err)
+		}
+		// Long enough for a timer left running to have fired into a pooled request.
+		time.Sleep(30 * time.Millisecond)
 	}
 }

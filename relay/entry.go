@@ -2,9 +2,12 @@ package relay
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookgate/caddy-hookgate/event"
@@ -24,25 +27,71 @@ const (
 )
 
 // appendFields adds the stream fields of s to args as field, value pairs and
-// returns how many values it added.
+// returns how many values it added. Values point into s: s must not change
+// until the command has been written.
 func appendFields(args []any, s *event.Stored) ([]any, int) {
+	ms := s.ReceivedAt.UnixMilli()
+	return appendFieldsAt(args, s, &ms)
+}
+
+// appendFieldsAt is appendFields with s.ReceivedAt in unix milliseconds
+// at *receivedAt. Values are pointers (into s), which go-redis writes
+// without boxing each into an interface of its own, as a string would be.
+func appendFieldsAt(args []any, s *event.Stored, receivedAt *int64) ([]any, int) {
 	n := len(args)
 	args = append(args,
-		fieldID, s.ID,
-		fieldSource, s.Source,
-		fieldTenant, s.Tenant,
-		fieldType, s.Type,
-		fieldReceivedAt, strconv.FormatInt(s.ReceivedAt.UnixMilli(), 10))
+		fieldID, &s.ID,
+		fieldSource, &s.Source,
+		fieldTenant, &s.Tenant,
+		fieldType, &s.Type,
+		fieldReceivedAt, receivedAt)
 	if s.Traceparent != "" {
-		args = append(args, fieldTraceparent, s.Traceparent)
+		args = append(args, fieldTraceparent, &s.Traceparent)
 	}
 	for name, values := range s.Header {
 		if len(values) > 0 {
-			args = append(args, headerField+name, values[0])
+			args = append(args, headerFieldName(name), &values[0])
 		}
 	}
 	args = append(args, fieldBody, s.Body)
 	return args, len(args) - n
+}
+
+// headerFields holds headerField+name, boxed, for the audit headers met
+// so far: the same few names come with every event, and building each
+// field name per event would cost two allocations. Copy on write; past
+// maxHeaderFields names the rest are built per event.
+var (
+	headerFieldsMu sync.Mutex
+	headerFields   atomic.Pointer[map[string]any]
+)
+
+const maxHeaderFields = 64
+
+func headerFieldName(name string) any {
+	if m := headerFields.Load(); m != nil {
+		if f, ok := (*m)[name]; ok {
+			return f
+		}
+	}
+	headerFieldsMu.Lock()
+	defer headerFieldsMu.Unlock()
+	var m map[string]any
+	if old := headerFields.Load(); old != nil {
+		if f, ok := (*old)[name]; ok {
+			return f
+		}
+		if len(*old) >= maxHeaderFields {
+			return headerField + name
+		}
+		m = maps.Clone(*old)
+	} else {
+		m = make(map[string]any, 1)
+	}
+	var f any = headerField + name
+	m[name] = f
+	headerFields.Store(&m)
+	return f
 }
 
 // Decode turns the values of a stream entry back into the stored event.
