@@ -51,11 +51,11 @@ type App struct {
 	// for a relay to resume where it stopped.
 	Relays map[string]*RelayConfig `json:"relays,omitempty"`
 
-	store  *store
-	budget budget
-	relays []runningRelay
-	key    string
-	logger *zap.Logger
+	store   *store
+	budget  budget
+	relays  []runningRelay
+	key     string
+	logger  *zap.Logger
 	signers *signerStreams // which stream each signer stores into
 }
 
