@@ -34,11 +34,23 @@ func TestARelayAddedByAReloadStartsWhereItsStartSays(t *testing.T) {
 		relayBlock("crm", crm.URL, ""),
 		relayBlock("audit", audit.URL, "start all"),
 	}, "\n\t\t")
-	req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(c.caddyfile(c.Port, srv.URL(), opts, stripeRoute)))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(c.caddyfile(c.Port, srv.URL(), opts, stripeRoute+"\n\trespond /reloaded 200")))
 	req.Header.Set("Content-Type", "text/caddyfile")
 	if status, _, reply := do(t, req); status != 200 {
 		t.Fatalf("reload: %d %s", status, reply)
 	}
+	// The old config's server closes its idle connections; a POST on one
+	// the client kept would meet EOF. Post once the new config serves.
+	http.DefaultClient.CloseIdleConnections()
+	waitFor(t, 10*time.Second, "the reloaded config to serve", func() bool {
+		r, _ := http.NewRequest(http.MethodGet, c.Base+"/reloaded", nil)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
 	body := stripeEvent("evt_after_reload")
 	if status, _, reply := c.post(t, "/stripe", stripeSigned(body, time.Now()), []byte(body)); status != 202 {
 		t.Fatalf("ingest: %d %s", status, reply)

@@ -155,11 +155,19 @@ func (c *Caddy) Reload(t testing.TB, hookgateOpts, site, probe string) {
 	if status, _, reply := Do(t, req); status != 200 {
 		t.Fatalf("reload: %d %s", status, reply)
 	}
+	// The old config's server closes its idle connections: probe on new
+	// ones, and take a refused or cut probe as "not yet".
+	http.DefaultClient.CloseIdleConnections()
 	WaitFor(t, 10*time.Second, "the reloaded config to serve", func() bool {
 		r, _ := http.NewRequest(http.MethodGet, c.Base+probe, nil)
-		status, _, _ := Do(t, r)
-		return status == 200
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
 	})
+	http.DefaultClient.CloseIdleConnections()
 }
 
 // PID is the Caddy process id, for reading its memory.
