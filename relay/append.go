@@ -261,21 +261,7 @@ func (b *batchArgs) args(stream string) []any {
 }
 
 func (a *Appender) run(stream string, b *batchArgs) {
-	ctx, cancel := context.WithTimeout(context.Background(), a.bound)
-	cmd := redis.NewCmd(ctx, b.args(stream)...)
-	cmd.SetFirstKeyPos(3)
-	err := a.rdb.Process(ctx, cmd)
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
-		b.cmd[0], b.cmd[1] = "eval", scriptSource
-		cmd = redis.NewCmd(ctx, b.cmd...)
-		cmd.SetFirstKeyPos(3)
-		err = a.rdb.Process(ctx, cmd)
-	}
-	cancel()
-	var res []any
-	if err == nil {
-		res, err = cmd.Slice()
-	}
+	res, err := a.call(stream, b)
 	if err == nil && len(res) != len(b.group) {
 		err = fmt.Errorf("append script returned %d results for %d events", len(res), len(b.group))
 	}
@@ -294,6 +280,33 @@ func (a *Appender) run(stream string, b *batchArgs) {
 	clear(b.cmd)
 	clear(b.seen)
 	clear(b.group)
+}
+
+// call runs the script for b.group. A panic while building or sending it
+// becomes the batch's error: every sender is told to retry (503), and the
+// flusher, and the Caddy and site it runs in, live on. No reply has been
+// sent before call returns, so none is sent twice.
+func (a *Appender) call(stream string, b *batchArgs) (res []any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("append panicked: %v", p)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), a.bound)
+	defer cancel()
+	cmd := redis.NewCmd(ctx, b.args(stream)...)
+	cmd.SetFirstKeyPos(3)
+	err = a.rdb.Process(ctx, cmd)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		b.cmd[0], b.cmd[1] = "eval", scriptSource
+		cmd = redis.NewCmd(ctx, b.cmd...)
+		cmd.SetFirstKeyPos(3)
+		err = a.rdb.Process(ctx, cmd)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cmd.Slice()
 }
 
 // appendSeen appends k.Seen(source, scope, id) to b.

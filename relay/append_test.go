@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -334,5 +335,26 @@ func TestAppendWithinReusesItsTimer(t *testing.T) {
 		}
 		// Long enough for a timer left running to have fired into a pooled request.
 		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// panickingClient is a Redis client whose every command panics, as a bug in
+// building or sending a batch would.
+type panickingClient struct{ *redis.Client }
+
+func (panickingClient) Process(context.Context, redis.Cmder) error { panic("boom") }
+
+func TestAPanicInAnAppendIsTheBatchsErrorAndTheFlusherLivesOn(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	a := NewAppender(panickingClient{rdb}, time.Second, 1, 8)
+	t.Cleanup(a.Close)
+	keys, _ := NewKeys("hookgate", "events")
+	for i := range 3 {
+		_, err := a.Append(context.Background(), keys, time.Hour, stored(fmt.Sprint("evt_panic_", i)))
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "panicked") {
+			t.Fatalf("append %d: %v, want ErrUnavailable naming the panic", i, err)
+		}
 	}
 }
