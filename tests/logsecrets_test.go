@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -167,7 +165,7 @@ func TestNoSecretInLogs(t *testing.T) {
 				}
 			}
 
-			logs := map[string][]byte{"the access log": readFile(t, accessLog), "Caddy's log": readFile(t, caddyLog), "Caddy's output": []byte(c.log.String())}
+			logs := map[string][]byte{"the access log": readFile(t, accessLog), "Caddy's log": readFile(t, caddyLog), "Caddy's output": []byte(c.Log.String())}
 			// The file read is the one the handlers write to.
 			if !bytes.Contains(logs["Caddy's log"], []byte(`"msg":"webhook rejected"`)) {
 				t.Errorf("Caddy's log has no entry of the handler's refusals")
@@ -255,36 +253,7 @@ func startCaddyWithGlobals(t *testing.T, globals, site string) *caddy {
 	t.Helper()
 	srv := redistest.Start(t)
 	port := redistest.FreePort(t)
-	c := &caddy{
-		Base:      fmt.Sprintf("http://127.0.0.1:%d", port),
-		Port:      port,
-		AdminAddr: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)),
-		dir:       t.TempDir(),
-		log:       &syncBuffer{},
-	}
-	cfg := strings.Replace(c.caddyfile(port, srv.URL(), "", site), "{\n", "{\n\t"+globals, 1)
-	path := filepath.Join(c.dir, "Caddyfile")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.cmd = exec.Command(caddyBin, "run", "--config", path, "--adapter", "caddyfile")
-	c.cmd.Env = append(os.Environ(), "HOME="+c.dir, "XDG_DATA_HOME="+c.dir, "XDG_CONFIG_HOME="+c.dir)
-	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("starting caddy: %v", err)
-	}
-	t.Cleanup(func() {
-		c.stop()
-		if t.Failed() {
-			t.Logf("caddy output:\n%s\nCaddyfile:\n%s", c.log.String(), cfg)
-		}
+	return startCaddyWith(t, port, func(c *caddy) string {
+		return strings.Replace(c.caddyfile(port, srv.URL(), "", site), "{\n", "{\n\t"+globals, 1)
 	})
-	waitFor(t, 30*time.Second, "caddy to serve "+c.Base, func() bool {
-		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(c.Base, "http://"), 100*time.Millisecond)
-		if err == nil {
-			conn.Close()
-		}
-		return err == nil
-	})
-	return c
 }

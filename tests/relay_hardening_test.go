@@ -74,6 +74,6 @@ func TestAShortRelayTimeoutIsWarnedAboutAtStartUp(t *testing.T) {
 	s := newSink(t)
 	c := startCaddy(t, srv.URL(), relayBlock("wp", s.URL, "timeout 2s\n\t\t\tclaim_after 10s"), stripeRoute)
 	waitFor(t, 10*time.Second, "the warning in Caddy's log", func() bool {
-		return strings.Contains(c.log.String(), "relay timeout is short")
+		return strings.Contains(c.Log.String(), "relay timeout is short")
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -142,10 +141,7 @@ func TestKilledWorkerIsReclaimedByTheNextProcess(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the first process never attempted the delivery")
 	}
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	first.stop()
+	first.Kill()
 	s.release()
 
 	startCaddy(t, srv.URL(), opts, stripeRoute)

@@ -1,53 +1,31 @@
 package tests
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/internal/caddytest"
 )
 
 const (
-	stripeSecret    = "whsec_test_secret"
-	githubSecret    = "gh_secret"
-	wordpressSecret = "wp_shared_secret"
-	standardSecret  = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	hmacSecret      = "generic_secret"
-	tokenSecret     = "static-token-123"
+	stripeSecret    = caddytest.StripeSecret
+	githubSecret    = caddytest.GitHubSecret
+	wordpressSecret = caddytest.WordPressSecret
+	standardSecret  = caddytest.StandardSecret
+	hmacSecret      = caddytest.HMACSecret
+	tokenSecret     = caddytest.TokenSecret
 )
 
-func mac(key []byte, parts ...string) []byte {
-	m := hmac.New(sha256.New, key)
-	for _, p := range parts {
-		m.Write([]byte(p))
-	}
-	return m.Sum(nil)
-}
+func mac(key []byte, parts ...string) []byte { return caddytest.MAC(key, parts...) }
 
 func stripeSigned(body string, at time.Time) http.Header {
-	ts := strconv.FormatInt(at.Unix(), 10)
-	return http.Header{
-		"Content-Type":     {"application/json"},
-		"Stripe-Signature": {fmt.Sprintf("t=%s,v1=%s", ts, hex.EncodeToString(mac([]byte(stripeSecret), ts, ".", body)))},
-	}
+	return caddytest.StripeSigned(stripeSecret, body, at)
 }
 
-func stripeEvent(id string) string {
-	return fmt.Sprintf(`{"id":%q,"object":"event","type":"invoice.paid","created":1700000000,"data":{"object":{"id":"in_1","object":"invoice","customer":"cus_1"}}}`, id)
-}
+func stripeEvent(id string) string { return caddytest.StripeEvent(id) }
 
 func githubSigned(body, delivery string) http.Header {
-	return http.Header{
-		"Content-Type":        {"application/json"},
-		"X-Github-Event":      {"issues"},
-		"X-Github-Delivery":   {delivery},
-		"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(mac([]byte(githubSecret), body))},
-	}
+	return caddytest.GitHubSigned(body, "issues", delivery)
 }
 
 func standardSigned(body, id string, at time.Time) http.Header {
@@ -57,22 +35,9 @@ func standardSigned(body, id string, at time.Time) http.Header {
 // standardSignedWith signs with any whsec_ secret, as the relay and every
 // Standard Webhooks sender do.
 func standardSignedWith(secret, body, id string, at time.Time) http.Header {
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	ts := strconv.FormatInt(at.Unix(), 10)
-	return http.Header{
-		"Content-Type":      {"application/json"},
-		"Webhook-Id":        {id},
-		"Webhook-Timestamp": {ts},
-		"Webhook-Signature": {"v1," + base64.StdEncoding.EncodeToString(mac(key, id, ".", ts, ".", body))},
-	}
+	return caddytest.StandardSigned("Webhook", secret, body, id, at)
 }
 
 func wordpressSigned(body, id string, at time.Time) http.Header {
-	ts := strconv.FormatInt(at.Unix(), 10)
-	return http.Header{
-		"Content-Type":   {"application/json"},
-		"X-Event-Id":     {id},
-		"X-Wp-Timestamp": {ts},
-		"X-Wp-Signature": {base64.StdEncoding.EncodeToString(mac([]byte(wordpressSecret), ts, ".", body))},
-	}
+	return caddytest.WordPressSigned(body, id, at)
 }

@@ -250,7 +250,7 @@ func assertBusy(t *testing.T, what string, status int, header http.Header, body 
 // meanwhile, and the ones holding buffers are cut at read_timeout with 408.
 func TestSlowBodiesHoldAtMostMaxBuffered(t *testing.T) {
 	c := slowCaddy(t)
-	pid := c.cmd.Process.Pid
+	pid := c.PID()
 	if status, _, reply := sendHonest(t, c, "evt_warm", 0); status != 202 {
 		t.Fatalf("warm-up: %d %s", status, reply)
 	}

@@ -64,7 +64,13 @@ type Caddy struct {
 // waits until it serves.
 func Start(t testing.TB, bin, redisURL, hookgateOpts, site string) *Caddy {
 	t.Helper()
-	port := redistest.FreePort(t)
+	return Launch(t, bin, redistest.FreePort(t), redisURL, func(c *Caddy) string { return c.Caddyfile(hookgateOpts, site) })
+}
+
+// Launch runs the Caddyfile that config writes for c (its ports and
+// folder are set) on port, and waits until it serves.
+func Launch(t testing.TB, bin string, port int, redisURL string, config func(c *Caddy) string) *Caddy {
+	t.Helper()
 	c := &Caddy{
 		Base:      fmt.Sprintf("http://127.0.0.1:%d", port),
 		Port:      port,
@@ -75,13 +81,14 @@ func Start(t testing.TB, bin, redisURL, hookgateOpts, site string) *Caddy {
 		Log:       &SyncBuffer{},
 	}
 	path := filepath.Join(c.Dir, "Caddyfile")
-	if err := os.WriteFile(path, []byte(c.Caddyfile(hookgateOpts, site)), 0o600); err != nil {
+	cfg := config(c)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		c.Stop()
 		if t.Failed() {
-			t.Logf("caddy log:\n%s", c.Log.String())
+			t.Logf("caddy log:\n%s\nCaddyfile:\n%s", c.Log.String(), cfg)
 		}
 	})
 	c.Restart(t)
@@ -241,7 +248,13 @@ func (c *Caddy) Post(t testing.TB, path string, header http.Header, body []byte)
 // Do sends req with the default client.
 func Do(t testing.TB, req *http.Request) (int, http.Header, string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	return DoWith(t, http.DefaultClient, req)
+}
+
+// DoWith is Do through a client of the test's own (cookies, redirects).
+func DoWith(t testing.TB, client *http.Client, req *http.Request) (int, http.Header, string) {
+	t.Helper()
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
