@@ -59,8 +59,6 @@ http://127.0.0.1:%d {
 `, c.AdminAddr, port, redisURL, hookgateOpts, port, site)
 }
 
-func (c *caddy) stop() { c.Stop() }
-
 // post sends body to path with headers and returns status, headers and body.
 func (c *caddy) post(t *testing.T, path string, header http.Header, body []byte) (int, http.Header, string) {
 	t.Helper()
