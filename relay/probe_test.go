@@ -1,8 +1,6 @@
 package relay
 
 import (
-	"net/http"
-	"sync"
 	"testing"
 	"time"
 )
@@ -12,16 +10,7 @@ import (
 // never had one fair try.
 func TestBreakerProbesDoNotSpendAttempts(t *testing.T) {
 	f := newFixture(t)
-	var mu sync.Mutex
-	down := true
-	tg := newTarget(t, func(int, delivery) (int, http.Header, string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			return 503, nil, ""
-		}
-		return 200, nil, ""
-	})
+	tg, targetBack := newOutageTarget(t)
 	cfg := f.config("wp", tg.URL)
 	cfg.MaxAttempts = 2
 	cfg.Failures, cfg.Cooldown = 1, 30*time.Millisecond
@@ -32,9 +21,7 @@ func TestBreakerProbesDoNotSpendAttempts(t *testing.T) {
 	if letters := f.deadLetters(t, "wp"); len(letters) != 0 {
 		t.Fatalf("dead-lettered after %d attempts, every one after the first a probe: %+v", letters[0].Attempts, letters[0])
 	}
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	targetBack()
 	waitUntil(t, 10*time.Second, "the event delivered once the target is back", func() bool { return f.settled(t, "wp") })
 	if letters := f.deadLetters(t, "wp"); len(letters) != 0 {
 		t.Fatalf("dead-lettered: %+v", letters[0])

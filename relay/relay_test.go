@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -332,16 +333,7 @@ func TestExhaustedAttemptsAreDeadLetteredLeavingNothingBehind(t *testing.T) {
 
 func TestBreakerHoldsBackWhileTheTargetIsDown(t *testing.T) {
 	f := newFixture(t)
-	var mu sync.Mutex
-	down := true
-	tg := newTarget(t, func(int, delivery) (int, http.Header, string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if down {
-			return 503, nil, ""
-		}
-		return 200, nil, ""
-	})
+	tg, targetBack := newOutageTarget(t)
 	cfg := f.config("wp", tg.URL)
 	cfg.Workers, cfg.MaxAttempts = 8, 50
 	cfg.Failures, cfg.Cooldown = 3, 500*time.Millisecond
@@ -358,9 +350,7 @@ func TestBreakerHoldsBackWhileTheTargetIsDown(t *testing.T) {
 	if got := len(tg.deliveries()); got > 3+8+8 {
 		t.Fatalf("target down for 3s saw %d requests, want a handful", got)
 	}
-	mu.Lock()
-	down = false
-	mu.Unlock()
+	targetBack()
 	waitUntil(t, 15*time.Second, "every event delivered after recovery", func() bool {
 		seen := map[string]bool{}
 		for _, d := range tg.deliveries() {
@@ -492,4 +482,19 @@ func TestEntriesHeldBehindAnOpenBreakerAreNotDeliveredTwice(t *testing.T) {
 			t.Errorf("%s delivered %d times", k, n)
 		}
 	}
+}
+
+// newOutageTarget is a target that answers 503 until back is called,
+// then 200.
+func newOutageTarget(t *testing.T) (tg *target, back func()) {
+	t.Helper()
+	var down atomic.Bool
+	down.Store(true)
+	tg = newTarget(t, func(int, delivery) (int, http.Header, string) {
+		if down.Load() {
+			return 503, nil, ""
+		}
+		return 200, nil, ""
+	})
+	return tg, func() { down.Store(false) }
 }
