@@ -42,21 +42,7 @@ func startCaddyWith(t *testing.T, port int, config func(c *caddy) string) *caddy
 }
 
 func (c *caddy) caddyfile(port int, redisURL, hookgateOpts, site string) string {
-	return fmt.Sprintf(`{
-	admin %s
-	http_port %d
-	auto_https off
-	persist_config off
-	hookgate {
-		redis %s
-		%s
-	}
-}
-
-http://127.0.0.1:%d {
-%s
-}
-`, c.AdminAddr, port, redisURL, hookgateOpts, port, site)
+	return caddytest.Config(c.AdminAddr, port, redisURL, fmt.Sprintf("http://127.0.0.1:%d", port), hookgateOpts, site)
 }
 
 // post sends body to path with headers and returns status, headers and body.

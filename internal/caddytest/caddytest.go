@@ -135,6 +135,12 @@ func (c *Caddy) Kill() {
 // Caddyfile is the whole config Start runs, for a reload with other options.
 // The site answers any host name, so tests can send their own.
 func (c *Caddy) Caddyfile(hookgateOpts, site string) string {
+	return Config(c.AdminAddr, c.Port, c.redisURL, fmt.Sprintf("http://:%d", c.Port), hookgateOpts, site)
+}
+
+// Config is a whole Caddyfile: admin on admin, HTTP on port, hookgate on
+// redisURL with hookgateOpts, and one site at address with site inside.
+func Config(admin string, port int, redisURL, address, hookgateOpts, site string) string {
 	return fmt.Sprintf(`{
 	admin %s
 	http_port %d
@@ -146,10 +152,10 @@ func (c *Caddy) Caddyfile(hookgateOpts, site string) string {
 	}
 }
 
-http://:%d {
+%s {
 %s
 }
-`, c.AdminAddr, c.Port, c.redisURL, hookgateOpts, c.Port, site)
+`, admin, port, redisURL, hookgateOpts, address, site)
 }
 
 // Reload loads a new site and hookgate block through the admin endpoint
