@@ -99,3 +99,34 @@ func TestOnlyAValidTraceparentIsStored(t *testing.T) {
 		})
 	}
 }
+
+// Unsigned headers kept for audit are the sender's bytes: only a short
+// line of printable ASCII is stored beside the event, so a relabelled
+// replay or a first delivery cannot bloat entries or carry control bytes to
+// what operators and normalizers read. The event itself is stored either way.
+func TestOnlyShortPrintableAuditHeadersAreStored(t *testing.T) {
+	g := startGateway(t, "", replaySite)
+	for i, tc := range []struct {
+		name, userAgent string
+		kept            bool
+	}{
+		{"an ordinary User-Agent is kept", "Stripe/1.0 (+https://stripe.com/docs/webhooks)", true},
+		{"512 bytes are kept", strings.Repeat("u", 512), true},
+		{"513 bytes are dropped", strings.Repeat("u", 513), false},
+		{"bytes past ASCII are dropped", "Stripe/\xff1.0", false},
+		{"a tab is dropped", "Stripe/1.0\tx", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := ct.StripeEvent("evt_audit_" + string(rune('a'+i)))
+			h := withHeaders(ct.StripeSigned(ct.StripeSecret, body, time.Now()), "User-Agent", tc.userAgent)
+			if status, _, reply := g.Post(t, "/stripe", h, []byte(body)); status != 202 {
+				t.Fatalf("%d %s", status, reply)
+			}
+			msgs := g.entries(t)
+			got, ok := msgs[len(msgs)-1].Values["h:User-Agent"].(string)
+			if tc.kept && got != tc.userAgent || !tc.kept && ok {
+				t.Fatalf("stored User-Agent %.60q (present %v), want kept = %v", got, ok, tc.kept)
+			}
+		})
+	}
+}
