@@ -11,7 +11,8 @@
 # Environment: THREADS (1), CONNS (64), DURATION seconds (10), WARMUP seconds
 # (2), ROUNDS (1) measured runs per route, interleaved plain/stripe, the
 # ratio taken from the best of each; N signed events per measured stripe run
-# (40000 × DURATION), BODY_SIZE bytes (2048), KEEP_OUT=1 keeps the generated
+# (40000 × DURATION), BODY_SIZE bytes (2048), HOOKGATE_OPTS (lines added to
+# the hookgate block, e.g. "metrics off"), KEEP_OUT=1 keeps the generated
 # signature files, MARK (ingest) names the section of RESULTS_FILE
 # (bench/RESULTS.md) the results go to, PROFILE=0 skips the profiles,
 # QUIET_WAIT / QUIET_MAX (see wait_quiet).
@@ -35,6 +36,7 @@ N=${N:-$((40000 * DURATION))}
 BODY_SIZE=${BODY_SIZE:-2048}
 ROUNDS=${ROUNDS:-1}
 MARK=${MARK:-ingest}
+HOOKGATE_OPTS=${HOOKGATE_OPTS:-}
 SECRET=whsec_bench_secret
 STREAM='hookgate:{events}'
 
@@ -124,6 +126,7 @@ cat >"$OUT/Caddyfile" <<EOF
 	persist_config off
 	hookgate {
 		redis redis://127.0.0.1:$REDIS_PORT/0
+		$HOOKGATE_OPTS
 	}
 }
 
@@ -427,6 +430,7 @@ SECTION=$(mktemp "$OUT/section.XXXXXX")
   echo "- code: $REV$DIRTY"
   echo "- machine: $(nproc) CPUs, $CPU_MODEL; $GO_VERSION; redis-server $REDIS_VERSION; wrk $WRK_VERSION"
   echo "- command: \`${COMMAND:-MARK=$MARK THREADS=$THREADS CONNS=$CONNS DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS N=$N BODY_SIZE=$BODY_SIZE bench/ingest.sh}\`"
+  [[ -z $HOOKGATE_OPTS ]] || echo "- hookgate block adds: \`$HOOKGATE_OPTS\`"
   echo "- wrk per run: \`wrk -t$THREADS -c$CONNS -d${DURATION}s --timeout 10s --latency -s bench/stripe.lua http://127.0.0.1:PORT -- {plain|stripe} EVENTS $THREADS\`"
   echo "  after a ${WARMUP} s warm-up on each route; $ROUNDS measured run(s) per route$( ((ROUNDS > 1)) && echo ", respond and webhook interleaved")."
   echo "  Both routes get the same POST: a $BODY_SIZE-byte Stripe \`invoice.paid\` event with a valid"

@@ -50,6 +50,13 @@ type App struct {
 	// name is the consumer group, so it must stay the same across reloads
 	// for a relay to resume where it stopped.
 	Relays map[string]*RelayConfig `json:"relays,omitempty"`
+	// MetricsOff leaves Hookgate's metrics out of Caddy's registry and
+	// its hot path, for measuring what they cost.
+	MetricsOff bool `json:"metrics_off,omitempty"`
+	// MetricsTenantLabel adds the tenant as a label of the ingest
+	// metrics. Off by default: tenants may be many, and every one is a
+	// series of its own.
+	MetricsTenantLabel bool `json:"metrics_tenant_label,omitempty"`
 
 	store   *store
 	budget  budget
@@ -144,6 +151,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("hookgate redis: %w", err)
 	}
 	a.store = val.(*store)
+	if !a.MetricsOff {
+		if err := registerMetrics(ctx.GetMetricsRegistry(), a.MetricsTenantLabel); err != nil {
+			return fmt.Errorf("hookgate metrics: %w", err)
+		}
+	}
 	return a.provisionRelays(ctx)
 }
 

@@ -140,6 +140,8 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	        prefix  <string>     # key prefix, default "hookgate"
 //	        timeout <duration>   # bound on one Redis append, default 2s
 //	        max_buffered <size>  # bytes all bodies being received may hold before they are verified, default 64MiB; past it: 503
+//	        metrics off          # leave Hookgate's metrics out (they are on by default)
+//	        metrics_tenant_label # the tenant as a label of the ingest metrics
 //
 //	        relay <name> {                          # repeatable; the name is the consumer group
 //	            stream       <name>                 # default "events"; relays on one stream each get every event
@@ -188,6 +190,17 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 			if err := sizeArg(d, &app.MaxBuffered); err != nil {
 				return nil, err
 			}
+		case "metrics":
+			// Only "off": on is the default.
+			if !d.NextArg() || d.Val() != "off" || d.NextArg() {
+				return nil, d.Err("metrics takes one argument: off")
+			}
+			app.MetricsOff = true
+		case "metrics_tenant_label":
+			if d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			app.MetricsTenantLabel = true
 		case "relay":
 			if app.Relays == nil {
 				app.Relays = make(map[string]*RelayConfig)

@@ -77,6 +77,7 @@ type Handler struct {
 	now      func() time.Time
 	logger   *zap.Logger
 	rejects  *rejectLog
+	meter    *ingestMeter // nil with metrics off
 
 	// secretLogs keeps the provider's secret headers out of Caddy's
 	// logs; nil when it has none.
@@ -171,6 +172,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("webhook %s: loading hookgate app: %w", h.source, err)
 	}
 	h.app = appMod.(*App)
+	if !h.app.MetricsOff {
+		h.meter = newIngestMeter(h.source, h.app.MetricsTenantLabel)
+	}
 	h.keys, err = relay.NewKeys(h.app.Prefix, h.Stream)
 	if err != nil {
 		return fmt.Errorf("webhook %s: %w", h.source, err)
@@ -224,10 +228,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if h.secretLogs.carries(w, r) {
 		return h.secretLogs.serve(w, r, next, h)
 	}
+	start := time.Now()
+	res := h.ingest(w, r)
+	latency := time.Since(start)
+	h.meter.observe(res.outcome, res.tenant, latency)
+	if res.outcome <= outcomeDuplicate {
+		// Check first: building fields for a disabled level costs on
+		// every request.
+		if ce := h.logger.Check(zap.InfoLevel, "event "+res.outcome.String()); ce != nil {
+			ce.Write(zap.String("event_id", res.id), zap.String("source", h.source), zap.String("tenant", res.tenant),
+				zap.String("type", res.typ), zap.String("outcome", res.outcome.String()), zap.Int("status", res.status),
+				zap.Float64("latency_ms", float64(latency.Microseconds())/1000), zap.String("request_id", requestID(r)))
+		}
+	}
+	return res.err
+}
+
+// ingested is what ingest did with one request, for metrics and logs.
+type ingested struct {
+	outcome         ingestOutcome
+	status          int
+	id, tenant, typ string // empty until known
+	err             error
+}
+
+// ingest answers one request.
+func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		closeAfterReply(w, r)
-		return replyError(w, http.StatusMethodNotAllowed, "method not allowed: use POST")
+		return ingested{outcome: outcomeMethod, status: http.StatusMethodNotAllowed,
+			err: replyError(w, http.StatusMethodNotAllowed, "method not allowed: use POST")}
 	}
 	if ct := h.locator.ContentType; ct != "" && !mediaTypeIs(r.Header.Get("Content-Type"), ct) {
 		closeAfterReply(w, r)
@@ -268,6 +299,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	outcome, err := h.app.store.appender.AppendWithin(r.Context(), time.Duration(h.app.Timeout), h.keys, time.Duration(h.DedupeTTL), &stored, dedupe)
+	res := ingested{id: stored.ID, tenant: stored.Tenant, typ: stored.Type}
 	if err != nil {
 		// The appender may still read body: the buffer is not reused. The
 		// append may yet succeed; the provider's retry is then a duplicate.
@@ -277,21 +309,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 		h.logger.Log(level, msg,
 			zap.String("source", h.source), zap.String("tenant", stored.Tenant),
-			zap.String("event_id", stored.ID), zap.Error(err))
+			zap.String("event_id", stored.ID), zap.String("outcome", outcomeUnavailable.String()),
+			zap.String("request_id", requestID(r)), zap.Error(err))
 		w.Header().Set("Retry-After", retryAfter)
-		return replyError(w, http.StatusServiceUnavailable, "event store unavailable, retry later")
+		res.outcome, res.status = outcomeUnavailable, http.StatusServiceUnavailable
+		res.err = replyError(w, http.StatusServiceUnavailable, "event store unavailable, retry later")
+		return res
 	}
 	putBody(bufp, body)
-	code, status, logged := http.StatusAccepted, "accepted", "event accepted"
+	res.outcome, res.status = outcomeAccepted, http.StatusAccepted
 	if outcome == relay.Duplicate {
-		code, status, logged = http.StatusOK, "duplicate", "event duplicate"
+		res.outcome, res.status = outcomeDuplicate, http.StatusOK
 	}
-	// Check first: building fields (or the message) for a disabled level
-	// costs on every request.
-	if ce := h.logger.Check(zap.DebugLevel, logged); ce != nil {
-		ce.Write(zap.String("source", h.source), zap.String("tenant", stored.Tenant), zap.String("event_id", stored.ID))
-	}
-	return replyStatus(w, code, status, stored.ID)
+	res.err = replyStatus(w, res.status, res.outcome.String(), stored.ID)
+	return res
 }
 
 // check verifies the request and builds the event to store and what
@@ -353,11 +384,23 @@ func auditable(v string) bool {
 	return true
 }
 
-func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string) error {
-	h.rejects.write(h.now(),
-		zap.String("source", h.source), zap.Int("status", code), zap.String("reason", msg),
-		zap.String("remote", r.RemoteAddr))
-	return replyError(w, code, msg)
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string) ingested {
+	o := rejection(code)
+	h.rejects.write(h.now(), func() []zap.Field {
+		return []zap.Field{zap.String("source", h.source), zap.String("outcome", o.String()), zap.Int("status", code),
+			zap.String("reason", msg), zap.String("remote", r.RemoteAddr), zap.String("request_id", requestID(r))}
+	})
+	return ingested{outcome: o, status: code, err: replyError(w, code, msg)}
+}
+
+// requestID is Caddy's id of the request, {http.request.uuid}: the same
+// one its access log carries, made when first asked for.
+func requestID(r *http.Request) string {
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return ""
+	}
+	return repl.ReplaceKnown("{http.request.uuid}", "")
 }
 
 // signatureMessage keeps verifier errors to their fixed wording, so no

@@ -27,7 +27,8 @@ func newRejectLog(logger *zap.Logger) *rejectLog {
 	return &rejectLog{logger: logger, limit: rate.NewLimiter(rejectLogRate, rejectLogBurst)}
 }
 
-func (l *rejectLog) write(at time.Time, fields ...zap.Field) {
+// write logs the fields fields makes, only when the line is written.
+func (l *rejectLog) write(at time.Time, fields func() []zap.Field) {
 	if !l.limit.AllowN(at, 1) {
 		l.dropped.Add(1)
 		return
@@ -36,8 +37,9 @@ func (l *rejectLog) write(at time.Time, fields ...zap.Field) {
 	if ce == nil {
 		return
 	}
+	fs := fields()
 	if n := l.dropped.Swap(0); n > 0 {
-		fields = append(fields, zap.Int64("dropped_since_last", n))
+		fs = append(fs, zap.Int64("dropped_since_last", n))
 	}
-	ce.Write(fields...)
+	ce.Write(fs...)
 }

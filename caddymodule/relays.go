@@ -166,6 +166,9 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 		cfg := cfgs[i]
 		cfg.StreamRetention = keep[cfg.Keys.Stream()]
 		cfg.Consumer = consumerName()
+		if !a.MetricsOff {
+			cfg.Observer = newRelayMeter(name, cfg.Observer)
+		}
 		logger := ctx.Logger().Named("relay." + name)
 		r, err := relay.New(a.store.relays, cfg, logger)
 		if err != nil {

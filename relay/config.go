@@ -56,6 +56,8 @@ type Config struct {
 	// Start is where the consumer group begins when this relay creates
 	// it; a group that exists is never moved. Default StartNew.
 	Start Start
+	// Observer hears what every attempt did; nil for none.
+	Observer Observer
 }
 
 // Start says which events already in the stream a new relay delivers. A

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -43,6 +44,9 @@ type outcome struct {
 	body       string        // first 1 KiB of the answer
 	err        string        // what went wrong, for the dead letter
 	retryAfter time.Duration // the target's Retry-After
+	timeout    bool          // no answer within the attempt's timeout
+	latency    time.Duration
+	requestID  string
 }
 
 // sender delivers envelopes over HTTP.
@@ -156,15 +160,19 @@ func (s *sender) deliver(ctx context.Context, r *request) outcome {
 		return outcome{verdict: permanent, err: err.Error()}
 	}
 	req.Header = r.header.Clone()
-	s.sign(req.Header, r)
+	rid := s.sign(req.Header, r)
+	start := time.Now()
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return outcome{verdict: retryable, err: redactURL(err).Error()}
+		var ne net.Error
+		timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+		return outcome{verdict: retryable, err: redactURL(err).Error(), timeout: timeout, latency: time.Since(start), requestID: rid}
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-	o := outcome{status: resp.StatusCode, body: string(snippet), retryAfter: retryAfter(resp.Header, s.now())}
+	o := outcome{status: resp.StatusCode, body: string(snippet), retryAfter: retryAfter(resp.Header, s.now()),
+		latency: time.Since(start), requestID: rid}
 	switch c := resp.StatusCode; {
 	case c >= 200 && c < 300:
 		o.verdict = delivered
@@ -196,14 +204,17 @@ func (s *sender) close() { s.client.CloseIdleConnections() }
 // Webhooks signature over "<webhook-id>.<timestamp>.<body>", timestamped at
 // the attempt so a receiver's tolerance counts from the send, not from a
 // wait behind the breaker.
-func (s *sender) sign(h http.Header, r *request) {
+// It returns the request id.
+func (s *sender) sign(h http.Header, r *request) string {
 	ts := strconv.FormatInt(s.now().Unix(), 10)
 	m := hmac.New(sha256.New, s.key)
 	m.Write([]byte(r.id + "." + ts + "."))
 	m.Write(r.body)
-	h.Set("X-Request-Id", requestID())
+	rid := requestID()
+	h.Set("X-Request-Id", rid)
 	h.Set("Webhook-Timestamp", ts)
 	h.Set("Webhook-Signature", "v1,"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	return rid
 }
 
 func requestID() string {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/hookgate/caddy-hookgate/event"
 )
 
 // moveTimeout bounds one move script; a move that fails leaves the entry
@@ -36,7 +38,7 @@ func (r *Relay) process(j *job) {
 	if r.ctx.Err() != nil {
 		return
 	}
-	req, skip, err := r.prepare(j, log)
+	st, req, skip, err := r.prepare(j, log)
 	switch {
 	case skip:
 		r.finish(log, j, delivered)
@@ -45,7 +47,9 @@ func (r *Relay) process(j *job) {
 		// Nothing a target can fix: dead-lettered now, no attempt spent, and
 		// no word to the breaker, so it holds back no other event.
 		j.record = j.record.unsent(r.now(), err)
-		r.finish(log, j, permanent)
+		if r.finish(log, j, permanent) {
+			r.report(Report{Event: st, Entry: j.id, Attempt: j.record.count, Outcome: OutcomeDead, Error: j.record.err, At: r.now()})
+		}
 		return
 	}
 	// While the breaker is open this waits, and the readers read nothing:
@@ -71,21 +75,31 @@ func (r *Relay) process(j *job) {
 	// counted, a long outage would dead-letter events that never had a
 	// fair attempt.
 	j.record = j.record.next(r.now(), o, !(probe && o.verdict == retryable))
+	rep := Report{Event: st, Entry: j.id, Attempt: j.record.count, Status: o.status, Class: o.class(),
+		Latency: o.latency, Error: o.err, RequestID: o.requestID, At: r.now()}
 	switch {
 	case o.verdict == retryable && j.record.count < r.cfg.MaxAttempts:
 		wait := max(r.backoff.delay(j.record.count), o.retryAfter)
 		ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 		defer cancel()
+		// Reported as a retry either way: an entry whose retry could not
+		// be scheduled stays pending and is reclaimed.
+		rep.Outcome = OutcomeRetry
 		if err := r.moves.schedule(ctx, j, r.now().Add(wait)); err != nil {
 			log.Error("scheduling a retry failed; the entry stays pending", zap.Error(err))
-			return
 		}
-		log.Info("delivery failed; retry scheduled", zap.Int("attempt", j.record.count), zap.Bool("probe", probe),
-			zap.Int("status", o.status), zap.String("error", o.err), zap.Duration("wait", wait))
-	case o.verdict == retryable:
-		r.finish(log, j, permanent)
+		r.report(rep)
+	case o.verdict == delivered:
+		rep.Outcome = OutcomeDelivered
+		// An ack that failed is delivered still; the entry comes back
+		// after claim_after and the receiver dedupes it by webhook-id.
+		r.finish(log, j, delivered)
+		r.report(rep)
 	default:
-		r.finish(log, j, o.verdict)
+		rep.Outcome = OutcomeDead
+		if r.finish(log, j, permanent) {
+			r.report(rep)
+		}
 	}
 }
 
@@ -93,22 +107,24 @@ func (r *Relay) process(j *job) {
 // all before the breaker or the target are involved. skip means the filter
 // leaves the event out. A panic (a normalizer's bug) is an error here, so
 // the entry is dead-lettered with its reason instead of coming back.
-func (r *Relay) prepare(j *job, log *zap.Logger) (req *request, skip bool, err error) {
+// The event comes back without its body and headers, for reports.
+func (r *Relay) prepare(j *job, log *zap.Logger) (st event.Stored, req *request, skip bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("preparing a delivery panicked; dead-lettering the entry", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 			req, skip, err = nil, false, fmt.Errorf("panic while preparing the delivery: %v", p)
 		}
+		st.Body, st.Header = nil, nil
 	}()
-	st, err := Decode(j.values)
+	st, err = Decode(j.values)
 	if err != nil {
-		return nil, false, err
+		return st, nil, false, err
 	}
 	if len(r.cfg.Filter) > 0 && !matchAny(r.cfg.Filter, st.Type) {
-		return nil, true, nil
+		return st, nil, true, nil
 	}
 	req, err = r.sender.prepare(st, r.normalize)
-	return req, false, err
+	return st, req, false, err
 }
 
 // stillOurs checks, for a job held longer than half of claim_after, that no
@@ -135,7 +151,8 @@ func (r *Relay) stillOurs(log *zap.Logger, j *job) bool {
 // finish acks a delivered job or dead-letters a failed one. Both moves are
 // idempotent, so a passing Redis error is retried: a lost ack would mean a
 // second delivery after claim_after.
-func (r *Relay) finish(log *zap.Logger, j *job, v verdict) {
+// It reports whether the move was made.
+func (r *Relay) finish(log *zap.Logger, j *job, v verdict) bool {
 	move, what := r.moves.ack, "ack"
 	if v != delivered {
 		move, what = r.moves.deadLetter, "dead-lettering"
@@ -151,12 +168,9 @@ func (r *Relay) finish(log *zap.Logger, j *job, v verdict) {
 	}
 	if err != nil {
 		log.Error(what+" failed; the entry stays pending and is reclaimed after claim_after", zap.Error(err))
-		return
+		return false
 	}
-	if v != delivered {
-		log.Warn("event dead-lettered", zap.Int("attempts", j.record.count),
-			zap.Int("status", j.record.status), zap.String("error", j.record.err))
-	}
+	return true
 }
 
 // next adds an attempt's outcome to the record; counted says whether it
