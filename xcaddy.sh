@@ -57,13 +57,15 @@ run() {
 }
 
 stripe() {
-	local secret="${STRIPE_WEBHOOK_SECRET:-whsec_test_secret}" t body sig
+	# caddy hookgate send signs and posts: no openssl or curl needed.
+	if declare -F build_if_stale >/dev/null; then build_if_stale; elif [ ! -x caddy ]; then build; fi
+	: "${STRIPE_WEBHOOK_SECRET:=whsec_test_secret}"
+	export STRIPE_WEBHOOK_SECRET
+	local t
 	t="$(date +%s)"
-	body="{\"id\":\"evt_demo_$t$RANDOM\",\"object\":\"event\",\"type\":\"invoice.paid\",\"created\":$t,\"data\":{\"object\":{\"id\":\"in_1\",\"object\":\"invoice\",\"customer\":\"cus_1\"}}}"
-	sig="$(printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.*= //')"
-	curl -sS -i -H "Stripe-Signature: t=$t,v1=$sig" -H 'Content-Type: application/json' \
-		--data-binary "$body" "$SITE_ADDRESS/hooks/stripe"
-	echo
+	printf '{"id":"evt_demo_%s%s","object":"event","type":"invoice.paid","created":%s,"data":{"object":{"id":"in_1","object":"invoice","customer":"cus_1"}}}' \
+		"$t" "$RANDOM" "$t" |
+		./caddy hookgate send --provider stripe --secret-env STRIPE_WEBHOOK_SECRET --url "$SITE_ADDRESS/hooks/stripe"
 	echo "stream: redis-cli -u $REDIS_URL XRANGE 'hookgate:{events}' - +"
 }
 

@@ -1,15 +1,12 @@
 package caddytest
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/sign"
 )
 
 // Secrets the signing helpers use.
@@ -24,20 +21,25 @@ const (
 
 // MAC is the HMAC-SHA256 of parts under key.
 func MAC(key []byte, parts ...string) []byte {
-	m := hmac.New(sha256.New, key)
-	for _, p := range parts {
-		m.Write([]byte(p))
+	bs := make([][]byte, len(parts))
+	for i, p := range parts {
+		bs[i] = []byte(p)
 	}
-	return m.Sum(nil)
+	return sign.MAC(sha256.New, key, bs...)
+}
+
+// signed is sign.Sign for the tests' own fixed options, which cannot fail.
+func signed(provider, secret, body string, at time.Time, id string, opts sign.Options) http.Header {
+	h, err := sign.Sign(provider, secret, []byte(body), at, id, opts)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 // StripeSigned signs body as Stripe does with secret, at at.
 func StripeSigned(secret, body string, at time.Time) http.Header {
-	ts := strconv.FormatInt(at.Unix(), 10)
-	return http.Header{
-		"Content-Type":     {"application/json"},
-		"Stripe-Signature": {fmt.Sprintf("t=%s,v1=%s", ts, hex.EncodeToString(MAC([]byte(secret), ts, ".", body)))},
-	}
+	return signed("stripe", secret, body, at, "", sign.Options{})
 }
 
 // StripeEvent is a small invoice.paid event with id.
@@ -47,48 +49,26 @@ func StripeEvent(id string) string {
 
 // GitHubSigned signs body as GitHub does, labelled with event and delivery.
 func GitHubSigned(body, event, delivery string) http.Header {
-	return http.Header{
-		"Content-Type":        {"application/json"},
-		"X-Github-Event":      {event},
-		"X-Github-Delivery":   {delivery},
-		"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(MAC([]byte(GitHubSecret), body))},
-	}
+	return signed("github", GitHubSecret, body, time.Time{}, delivery, sign.Options{Event: event})
 }
 
 // StandardSigned signs body with a whsec_ secret under the webhook-* or,
 // with family "svix", the svix-* header names.
 func StandardSigned(family, secret, body, id string, at time.Time) http.Header {
-	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	ts := strconv.FormatInt(at.Unix(), 10)
-	return http.Header{
-		"Content-Type":        {"application/json"},
-		family + "-Id":        {id},
-		family + "-Timestamp": {ts},
-		family + "-Signature": {"v1," + base64.StdEncoding.EncodeToString(MAC(key, id, ".", ts, ".", body))},
-	}
+	return signed("standard", secret, body, at, id, sign.Options{Family: family})
 }
 
 // WordPressSigned signs body as the WordPress plugin does.
 func WordPressSigned(body, id string, at time.Time) http.Header {
-	ts := strconv.FormatInt(at.Unix(), 10)
-	return http.Header{
-		"Content-Type":   {"application/json"},
-		"X-Event-Id":     {id},
-		"X-Wp-Timestamp": {ts},
-		"X-Wp-Signature": {base64.StdEncoding.EncodeToString(MAC([]byte(WordPressSecret), ts, ".", body))},
-	}
+	return signed("wordpress", WordPressSecret, body, at, id, sign.Options{})
 }
 
 // HMACSigned signs body with HMACSecret in X-Sig as hex SHA-256; with a
 // non-zero at, over "<ts>.<body>" with the time in X-Ts.
 func HMACSigned(body string, at time.Time) http.Header {
-	h := http.Header{"Content-Type": {"application/json"}}
-	if at.IsZero() {
-		h.Set("X-Sig", hex.EncodeToString(MAC([]byte(HMACSecret), body)))
-		return h
+	opts := sign.Options{Header: "X-Sig"}
+	if !at.IsZero() {
+		opts.TimestampHeader = "X-Ts"
 	}
-	ts := strconv.FormatInt(at.Unix(), 10)
-	h.Set("X-Ts", ts)
-	h.Set("X-Sig", hex.EncodeToString(MAC([]byte(HMACSecret), ts, ".", body)))
-	return h
+	return signed("hmac", HMACSecret, body, at, "", opts)
 }

@@ -1,0 +1,160 @@
+package tests
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	caddyv2 "github.com/caddyserver/caddy/v2"
+
+	_ "github.com/hookgate/caddy-hookgate/caddymodule"
+	"github.com/hookgate/caddy-hookgate/internal/redistest"
+)
+
+// cliSite has one route per provider, configured as the round trip signs.
+const cliSite = `
+	webhook /stripe stripe {
+		secret whsec_test_secret
+	}
+	webhook /github github {
+		secret gh_secret
+	}
+	webhook /standard standard {
+		secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+	}
+	webhook /wordpress wordpress {
+		secret wp_shared_secret
+	}
+	webhook /hmac hmac {
+		secret generic_secret
+		header X-Signature
+		algorithm sha512
+		encoding base64
+		prefix v1=
+		timestamp_header X-Ts
+		id_header X-Delivery
+		type_field kind
+	}
+	webhook /token token {
+		secret static-token-123
+		header X-Token
+		id_field id
+	}
+	respond "the WordPress site"
+`
+
+// cliProviders is one row per provider Hookgate verifies: the flags that
+// sign for the route of cliSite, and a body (%s is a per-run marker, so a
+// send is not a duplicate of the sign).
+type cliProvider struct {
+	provider, path, secret string
+	flags                  []string
+	body                   string
+}
+
+var cliProviders = []cliProvider{
+	{"stripe", "/stripe", "whsec_test_secret", nil, `{"id":"evt_cli_%s","object":"event","type":"invoice.paid"}`},
+	{"github", "/github", "gh_secret", []string{"--event", "issues"}, `{"action":"opened","run":"%s"}`},
+	{"standard", "/standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", nil, `{"type":"user.created","run":"%s"}`},
+	{"standard svix", "/standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", []string{"--family", "svix"}, `{"type":"user.created","svix":"%s"}`},
+	{"wordpress", "/wordpress", "wp_shared_secret", nil, `{"id":"wp_cli_%s","event":"post.published"}`},
+	{"hmac", "/hmac", "generic_secret", []string{"--header", "X-Signature", "--algorithm", "sha512", "--encoding", "base64",
+		"--prefix", "v1=", "--timestamp-header", "X-Ts", "--id-header", "X-Delivery"}, `{"kind":"order.paid","run":"%s"}`},
+	{"token", "/token", "static-token-123", []string{"--header", "X-Token"}, `{"id":"tok_cli_%s"}`},
+}
+
+// hookgateCLI runs the built binary's `hookgate args…` with stdin and
+// returns stdout, stderr and the exit code.
+func hookgateCLI(t *testing.T, stdin string, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(caddyBin, append([]string{"hookgate"}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return out.String(), errOut.String(), exit.ExitCode()
+	case err != nil:
+		t.Fatalf("running caddy hookgate: %v", err)
+	}
+	return out.String(), errOut.String(), 0
+}
+
+func providerName(p string) string { name, _, _ := strings.Cut(p, " "); return name }
+
+// What `caddy hookgate sign` prints is what the webhook route accepts, for
+// every provider; `send` delivers the same way, and a wrong secret is a
+// non-zero exit with the 401 printed.
+func TestHookgateSignAndSendAreAcceptedByEveryProvidersRoute(t *testing.T) {
+	for _, m := range caddyv2.GetModules("http.handlers.webhook.verifiers") {
+		if !slices.ContainsFunc(cliProviders, func(p cliProvider) bool { return providerName(p.provider) == m.ID.Name() }) {
+			t.Errorf("provider %s has no row in cliProviders (and no route in cliSite)", m.ID.Name())
+		}
+	}
+	srv := redistest.Start(t)
+	c := startCaddy(t, srv.URL(), "", cliSite)
+	for _, p := range cliProviders {
+		t.Run(p.provider, func(t *testing.T) {
+			body := strings.ReplaceAll(p.body, "%s", "sign")
+			args := append([]string{"sign", "--provider", providerName(p.provider), "--secret", p.secret}, p.flags...)
+			out, stderr, code := hookgateCLI(t, body, nil, args...)
+			if code != 0 {
+				t.Fatalf("sign exited %d: %s", code, stderr)
+			}
+			h := http.Header{}
+			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+				name, value, ok := strings.Cut(line, ": ")
+				if !ok {
+					t.Fatalf("sign printed %q, not Name: value", line)
+				}
+				h.Add(name, value)
+			}
+			if status, _, reply := c.post(t, p.path, h, []byte(body)); status != 202 {
+				t.Errorf("the signed request got %d %s; headers %v", status, reply, h)
+			}
+
+			body = strings.ReplaceAll(p.body, "%s", "send")
+			args = append([]string{"send", "--provider", providerName(p.provider), "--secret-env", "HG_SECRET",
+				"--url", c.Base + p.path}, p.flags...)
+			out, stderr, code = hookgateCLI(t, body, []string{"HG_SECRET=" + p.secret}, args...)
+			if code != 0 || !strings.HasPrefix(out, "HTTP/1.1 202 Accepted\n") || !strings.Contains(out, `"status":"accepted"`) {
+				t.Errorf("send exited %d, printed %q, %s", code, out, stderr)
+			}
+			if strings.Contains(out+stderr, p.secret) && p.provider != "token" {
+				t.Error("send printed the secret")
+			}
+
+			body = strings.ReplaceAll(p.body, "%s", "wrong")
+			args = append([]string{"send", "--provider", providerName(p.provider), "--secret", "whsec_d3Jvbmc=",
+				"--url", c.Base + p.path}, p.flags...)
+			out, _, code = hookgateCLI(t, body, nil, args...)
+			if code == 0 || !strings.HasPrefix(out, "HTTP/1.1 401 Unauthorized\n") {
+				t.Errorf("a wrong secret: exit %d, printed %q", code, out)
+			}
+		})
+	}
+}
+
+// The built binary turns an admin API error into its message on stderr
+// and a non-zero exit.
+func TestHookgateCLIAdminErrorsExitNonZero(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		_, _ = w.Write([]byte(`{"error":"no relay \"nope\""}`))
+	}))
+	defer srv.Close()
+	_, stderr, code := hookgateCLI(t, "", nil, "dead", "ls", "--relay", "nope", "--address", strings.TrimPrefix(srv.URL, "http://"))
+	if code == 0 || !strings.Contains(stderr, `no relay "nope"`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
