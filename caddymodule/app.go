@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -161,11 +162,25 @@ func (a *App) Provision(ctx caddy.Context) error {
 
 // Start starts the relays. Connections open on first use, so Caddy starts
 // even while Redis is down and ingest answers 503 until it is back.
-func (a *App) Start() error { return a.startRelays() }
+func (a *App) Start() error {
+	if err := a.startRelays(); err != nil {
+		return err
+	}
+	running.Store(a)
+	return nil
+}
 
 // Stop stops the relays, letting deliveries in flight finish within a
 // bound; Cleanup releases the shared store.
-func (a *App) Stop() error { return stopRelays(a.relays) }
+func (a *App) Stop() error {
+	running.CompareAndSwap(a, nil)
+	return stopRelays(a.relays)
+}
+
+// running is the app of the config Caddy runs, for the admin API, which
+// lives outside any config. A reload starts the new config's app before it
+// stops the old one: Stop clears it only while it is still its own.
+var running atomic.Pointer[App]
 
 // Cleanup releases this config's hold on the shared store.
 func (a *App) Cleanup() error {

@@ -123,3 +123,24 @@ func (b *breaker) release(probe bool) {
 	close(b.changed)
 	b.changed = make(chan struct{})
 }
+
+// Breaker states, as BreakerState reports them.
+const (
+	BreakerClosed   = "closed"
+	BreakerOpen     = "open"
+	BreakerHalfOpen = "half-open"
+)
+
+// state is the breaker's state now: half-open once the cooldown has passed,
+// whether or not the probe has started yet, since the next attempt is it.
+func (b *breaker) state() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case !b.open:
+		return BreakerClosed
+	case b.probing || b.now().Sub(b.openedAt) >= b.cooldown:
+		return BreakerHalfOpen
+	}
+	return BreakerOpen
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"path"
 	"strconv"
 	"time"
 
@@ -56,89 +57,148 @@ func (d *DeadLetters) List(ctx context.Context, after string, count int64) ([]De
 	}
 	out := make([]DeadLetter, 0, len(msgs))
 	for _, m := range msgs {
-		st, err := Decode(m.Values)
+		l, err := deadLetterOf(m)
 		if err != nil {
-			return nil, fmt.Errorf("dead letter %s: %w", m.ID, err)
+			return nil, err
 		}
-		str := func(k string) string { v, _ := m.Values[deadField+k].(string); return v }
-		num := func(k string) int64 { n, _ := strconv.ParseInt(str(k), 10, 64); return n }
-		out = append(out, DeadLetter{
-			ID: m.ID, Entry: str("entry"), Event: st,
-			Attempts: int(num("attempts")), Status: int(num("status")),
-			Error: str("error"), Body: str("body"),
-			FirstAttempt: time.UnixMilli(num("first_attempt")).UTC(),
-			LastAttempt:  time.UnixMilli(num("last_attempt")).UTC(),
-		})
+		out = append(out, l)
 	}
 	return out, nil
 }
 
-// Replay sends the dead letters with these ids back to the relay, with
-// fresh attempts; only this relay sees them again.
-func (d *DeadLetters) Replay(ctx context.Context, ids ...string) (int, error) {
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	n, err := replayScript.Run(ctx, d.rdb, []string{d.dead, d.replay}, args...).Int()
+// deadLetterOf reads one dead-letter stream entry.
+func deadLetterOf(m redis.XMessage) (DeadLetter, error) {
+	st, err := Decode(m.Values)
 	if err != nil {
-		return n, fmt.Errorf("replaying dead letters: %w", err)
+		return DeadLetter{}, fmt.Errorf("dead letter %s: %w", m.ID, err)
 	}
-	return n, nil
+	str := func(k string) string { v, _ := m.Values[deadField+k].(string); return v }
+	num := func(k string) int64 { n, _ := strconv.ParseInt(str(k), 10, 64); return n }
+	return DeadLetter{
+		ID: m.ID, Entry: str("entry"), Event: st,
+		Attempts: int(num("attempts")), Status: int(num("status")),
+		Error: str("error"), Body: str("body"),
+		FirstAttempt: time.UnixMilli(num("first_attempt")).UTC(),
+		LastAttempt:  time.UnixMilli(num("last_attempt")).UTC(),
+	}, nil
+}
+
+// Replay sends the dead letters with these ids back to the relay, with
+// fresh attempts; only this relay sees them again. Ids not in the dead
+// stream are skipped. Many ids go in batches of batchSize.
+func (d *DeadLetters) Replay(ctx context.Context, ids ...string) (int, error) {
+	total := 0
+	for chunk := range chunks(ids) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		n, err := replayScript.Run(ctx, d.rdb, []string{d.dead, d.replay}, args...).Int()
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("replaying dead letters: %w", err)
+		}
+	}
+	return total, nil
 }
 
 // ReplayAll replays every dead letter, in batches.
 func (d *DeadLetters) ReplayAll(ctx context.Context) (int, error) {
-	return d.each(ctx, d.Replay)
+	return d.each(ctx, nil, d.Replay)
 }
 
-// Purge deletes the dead letters with these ids.
+// ReplayMatching replays the dead letters m selects, in batches.
+func (d *DeadLetters) ReplayMatching(ctx context.Context, m DeadMatch) (int, error) {
+	return d.each(ctx, m.keep, d.Replay)
+}
+
+// Purge deletes the dead letters with these ids, in batches of batchSize.
 func (d *DeadLetters) Purge(ctx context.Context, ids ...string) (int, error) {
-	if len(ids) == 0 {
-		return 0, nil
+	total := 0
+	for chunk := range chunks(ids) {
+		n, err := d.rdb.XDel(ctx, d.dead, chunk...).Result()
+		total += int(n)
+		if err != nil {
+			return total, fmt.Errorf("purging dead letters: %w", err)
+		}
 	}
-	n, err := d.rdb.XDel(ctx, d.dead, ids...).Result()
-	if err != nil {
-		return int(n), fmt.Errorf("purging dead letters: %w", err)
-	}
-	return int(n), nil
+	return total, nil
 }
 
 // PurgeAll deletes every dead letter.
 func (d *DeadLetters) PurgeAll(ctx context.Context) (int, error) {
-	return d.each(ctx, d.Purge)
+	return d.each(ctx, nil, d.Purge)
+}
+
+// PurgeMatching deletes the dead letters m selects, in batches.
+func (d *DeadLetters) PurgeMatching(ctx context.Context, m DeadMatch) (int, error) {
+	return d.each(ctx, m.keep, d.Purge)
+}
+
+// DeadMatch selects dead letters by their event's type and their last
+// attempt; a zero field selects every one.
+type DeadMatch struct {
+	Type  string    // path.Match glob over the stored type, as a relay's filter reads it
+	Since time.Time // last attempt at or after
+}
+
+// Check reports a malformed Type glob.
+func (m DeadMatch) Check() error {
+	if _, err := path.Match(m.Type, ""); err != nil {
+		return fmt.Errorf("type glob %q: %w", m.Type, err)
+	}
+	return nil
+}
+
+func (m DeadMatch) keep(msg redis.XMessage) bool {
+	if m.Type != "" {
+		typ, _ := msg.Values[fieldType].(string)
+		if ok, _ := path.Match(m.Type, typ); !ok {
+			return false
+		}
+	}
+	if !m.Since.IsZero() {
+		last, _ := msg.Values[deadField+"last_attempt"].(string)
+		ms, err := strconv.ParseInt(last, 10, 64)
+		if err != nil || ms < m.Since.UnixMilli() {
+			return false
+		}
+	}
+	return true
 }
 
 // each applies do to every dead letter present when it starts, page by
 // page. It pages forward rather than re-reading from the start: with the
 // target still failing, a replayed event comes back as a new dead letter,
 // and a loop until empty would never end.
-func (d *DeadLetters) each(ctx context.Context, do func(context.Context, ...string) (int, error)) (int, error) {
+// keep, when not nil, picks the letters of each page do is applied to.
+func (d *DeadLetters) each(ctx context.Context, keep func(redis.XMessage) bool, do func(context.Context, ...string) (int, error)) (int, error) {
 	last, err := d.rdb.XRevRangeN(ctx, d.dead, "+", "-", 1).Result()
 	if err != nil || len(last) == 0 {
 		return 0, err
 	}
 	total, start := 0, "-"
 	for {
-		msgs, err := d.rdb.XRangeN(ctx, d.dead, start, last[0].ID, 100).Result()
+		msgs, err := d.rdb.XRangeN(ctx, d.dead, start, last[0].ID, batchSize).Result()
 		if err != nil {
 			return total, fmt.Errorf("reading dead letters: %w", err)
 		}
 		if len(msgs) == 0 {
 			return total, nil
 		}
-		ids := make([]string, len(msgs))
-		for i, m := range msgs {
-			ids[i] = m.ID
+		ids := make([]string, 0, len(msgs))
+		for _, m := range msgs {
+			if keep == nil || keep(m) {
+				ids = append(ids, m.ID)
+			}
 		}
-		n, err := do(ctx, ids...)
-		total += n
-		if err != nil {
-			return total, err
+		if len(ids) > 0 {
+			n, err := do(ctx, ids...)
+			total += n
+			if err != nil {
+				return total, err
+			}
 		}
-		start = "(" + ids[len(ids)-1]
+		start = "(" + msgs[len(msgs)-1].ID
 	}
 }

@@ -30,6 +30,11 @@ func NewKeys(prefix, stream string) (Keys, error) {
 // Stream is the key of the Redis Stream events are appended to.
 func (k Keys) Stream() string { return k.tag }
 
+// Name is the stream's name as configured, without prefix or hash tag.
+func (k Keys) Name() string {
+	return strings.TrimSuffix(strings.TrimPrefix(k.tag, k.prefix+":{"), "}")
+}
+
 // Seen is the dedupe key of one provider event in one signer's scope
 // (verifier.SecretScope or NamedScope). Neither source nor scope holds a
 // colon, so the id, last, needs no escaping for keys to stay distinct.
