@@ -65,6 +65,7 @@ type App struct {
 	key     string
 	logger  *zap.Logger
 	signers *signerStreams // which stream each signer stores into
+	gauges  *gauges        // nil with metrics off
 }
 
 // CaddyModule returns the Caddy module information.
@@ -152,12 +153,22 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("hookgate redis: %w", err)
 	}
 	a.store = val.(*store)
-	if !a.MetricsOff {
-		if err := registerMetrics(ctx.GetMetricsRegistry(), a.MetricsTenantLabel); err != nil {
-			return fmt.Errorf("hookgate metrics: %w", err)
-		}
+	if err := a.provisionRelays(ctx); err != nil {
+		return err
 	}
-	return a.provisionRelays(ctx)
+	if a.MetricsOff {
+		return nil
+	}
+	a.gauges = &gauges{rdb: a.store.relays}
+	for _, r := range a.relays {
+		a.gauges.relays = append(a.gauges.relays, r.relay)
+		a.gauges.stream(r.stream, r.relay.Keys())
+	}
+	reg := ctx.GetMetricsRegistry()
+	if err := registerMetrics(reg, a.MetricsTenantLabel); err != nil {
+		return fmt.Errorf("hookgate metrics: %w", err)
+	}
+	return reg.Register(a.gauges)
 }
 
 // Start starts the relays. Connections open on first use, so Caddy starts

@@ -179,6 +179,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("webhook %s: %w", h.source, err)
 	}
+	if h.app.gauges != nil {
+		h.app.gauges.stream(h.Stream, h.keys)
+	}
 	for _, scope := range h.scopes {
 		if other, ok := h.app.signers.claim(h.source, scope, h.Stream); !ok {
 			return fmt.Errorf("webhook %s: a route with the same signer (a secret or dedupe_scope in common) stores into stream %q, this one into %q: "+

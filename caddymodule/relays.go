@@ -106,6 +106,7 @@ type RelayAuth struct {
 // runningRelay is one provisioned relay of this config.
 type runningRelay struct {
 	name    string
+	stream  string
 	relay   *relay.Relay
 	timeout time.Duration
 }
@@ -180,7 +181,7 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 			timeout = relay.DefaultTimeout
 		}
 		warnShortTimeout(logger, timeout)
-		a.relays = append(a.relays, runningRelay{name: name, relay: r, timeout: timeout})
+		a.relays = append(a.relays, runningRelay{name: name, stream: cmp.Or(a.Relays[name].Stream, DefaultStream), relay: r, timeout: timeout})
 	}
 	return nil
 }

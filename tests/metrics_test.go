@@ -180,3 +180,55 @@ func TestMetricsOffLeavesHookgateOutOfTheRegistry(t *testing.T) {
 		t.Fatalf("with metrics off, /metrics still has %v", names)
 	}
 }
+
+func TestScrapeTimeGaugesReadRedisAndNeverWaitOnAPausedOne(t *testing.T) {
+	_, c, rdb := stripeOnly(t, relayOpts(scriptedTarget(t)+"/gone", "max_attempts 1"))
+	now := time.Now()
+	for _, id := range []string{"evt_g1", "evt_g2"} {
+		b := stripeEvent(id)
+		if code, _, body := c.post(t, "/stripe", stripeSigned(b, now), []byte(b)); code != 202 {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	var m scrape.Metrics
+	caddytest.WaitFor(t, 20*time.Second, "both events in the dead-letter gauge", func() bool {
+		m = scrapeAdmin(t, c)
+		dead, _ := m.Value("hookgate_relay_dead", "relay", "wp")
+		return dead == 2
+	})
+	for _, g := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"hookgate_relay_lag", []string{"relay", "wp"}, 0},
+		{"hookgate_relay_pending", []string{"relay", "wp"}, 0},
+		{"hookgate_relay_scheduled", []string{"relay", "wp"}, 0},
+		{"hookgate_relay_breaker_open", []string{"relay", "wp"}, 0},
+		{"hookgate_stream_length", []string{"stream", "events"}, 2},
+	} {
+		if v, ok := m.Value(g.name, g.labels...); !ok || v != g.want {
+			t.Errorf("%s%v = %v (present %v), want %v", g.name, g.labels, v, ok, g.want)
+		}
+	}
+
+	// Redis answers nothing for 4 s: scrapes still return at once, with
+	// the last figures and their growing age.
+	if err := rdb.Do(t.Context(), "CLIENT", "PAUSE", "4000", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	scrapes := 0
+	caddytest.WaitFor(t, 3*time.Second, "the figures to show their age while Redis is paused", func() bool {
+		start := time.Now()
+		m = scrapeAdmin(t, c)
+		scrapes++
+		if took := time.Since(start); took > time.Second {
+			t.Fatalf("scrape %d took %v while Redis was paused", scrapes, took)
+		}
+		if dead, ok := m.Value("hookgate_relay_dead", "relay", "wp"); !ok || dead != 2 {
+			t.Fatalf("scrape %d while paused: dead = %v (present %v)", scrapes, dead, ok)
+		}
+		age, _ := m.Value("hookgate_stats_age_seconds")
+		return age >= 1.5
+	})
+}
