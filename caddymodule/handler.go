@@ -238,7 +238,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if res.outcome <= outcomeDuplicate {
 		// Check first: building fields for a disabled level costs on
 		// every request.
-		if ce := h.logger.Check(zap.InfoLevel, "event "+res.outcome.String()); ce != nil {
+		if ce := h.logger.Check(zap.DebugLevel, "event "+res.outcome.String()); ce != nil {
 			ce.Write(zap.String("event_id", res.id), zap.String("source", h.source), zap.String("tenant", res.tenant),
 				zap.String("type", res.typ), zap.String("outcome", res.outcome.String()), zap.Int("status", res.status),
 				zap.Float64("latency_ms", float64(latency.Microseconds())/1000), zap.String("request_id", requestID(r)))
