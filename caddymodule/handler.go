@@ -111,19 +111,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.source = caddy.GetModuleName(mod)
 	h.secretLogs = newSecretLogs(ctx, provider)
 
-	repl := caddy.NewReplacer()
-	secrets := make([]string, 0, len(h.Secrets))
-	for i, s := range h.Secrets {
-		if !strings.Contains(s, "{") {
-			h.logger.Warn("a secret is written into the config (a literal, or a {$NAME} the Caddyfile adapter replaced): "+
-				"the admin API serves the config and Caddy prints it at DEBUG; use {env.NAME} or {file./path}",
-				zap.String("source", h.source), zap.Int("secret", i+1))
-		}
-		v := repl.ReplaceAll(s, "")
-		if v == "" {
-			return fmt.Errorf("webhook %s: secret %d is empty after replacing placeholders (is its environment variable set?)", h.source, i+1)
-		}
-		secrets = append(secrets, v)
+	secrets, err := h.resolveSecrets()
+	if err != nil {
+		return err
 	}
 	h.verifier, err = provider.NewVerifier(verifier.Config{Secrets: secrets, Tolerance: time.Duration(h.Tolerance)})
 	if err != nil {
