@@ -160,6 +160,10 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	            claim_after  <duration>             # default 1m
 //	            start        new|all|<duration>     # where a new relay's group begins, default new
 //	            retention    <duration>             # default 7d
+//	            alert        <url> {                # dead letters: the first at once, then one summary per window
+//	                format      slack|json          # default slack ({"text": ...})
+//	                alert_every <duration>          # default 5m
+//	            }
 //	        }
 //	    }
 //	}

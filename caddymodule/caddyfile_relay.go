@@ -10,6 +10,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/hookgate/caddy-hookgate/alert"
 )
 
 // parseRelay reads one "relay <name> { ... }" block of the hookgate option.
@@ -160,6 +162,8 @@ func parseRelayOption(d *caddyfile.Dispenser, rc *RelayConfig) error {
 			return d.Errf(usage)
 		}
 		rc.BreakerFailures, rc.BreakerCooldown = n, caddy.Duration(cooldown)
+	case "alert":
+		return parseRelayAlert(d, rc)
 	case "rate":
 		var s string
 		if err := singleArg(d, &s); err != nil {
@@ -173,6 +177,42 @@ func parseRelayOption(d *caddyfile.Dispenser, rc *RelayConfig) error {
 	default:
 		return d.Errf("unknown relay option %q", opt)
 	}
+	return nil
+}
+
+// parseRelayAlert reads "alert <url> { format slack|json; alert_every <d> }".
+func parseRelayAlert(d *caddyfile.Dispenser, rc *RelayConfig) error {
+	ra := new(RelayAlert)
+	if err := singleArg(d, &ra.URL); err != nil {
+		return err
+	}
+	if !hasPlaceholder(ra.URL) && !isHTTPURL(ra.URL) {
+		return d.Errf("alert: the URL must be an absolute http(s) URL, e.g. {env.SLACK_WEBHOOK_URL}")
+	}
+	seen := make(map[string]bool)
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		opt := d.Val()
+		if seen[opt] {
+			return d.Errf("alert: %s is set twice", opt)
+		}
+		seen[opt] = true
+		switch opt {
+		case "format":
+			if err := singleArg(d, &ra.Format); err != nil {
+				return err
+			}
+			if ra.Format != alert.FormatSlack && ra.Format != alert.FormatJSON {
+				return d.Errf("alert format must be slack or json, got %q", ra.Format)
+			}
+		case "alert_every":
+			if err := durationArg(d, &ra.Every); err != nil {
+				return err
+			}
+		default:
+			return d.Errf("unknown alert option %q (format, alert_every)", opt)
+		}
+	}
+	rc.Alert = ra
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/hookgate/caddy-hookgate/alert"
 	"github.com/hookgate/caddy-hookgate/relay"
 )
 
@@ -81,6 +82,23 @@ type RelayConfig struct {
 	// duration such as "24h" or "2d" the events younger than that. An
 	// existing group is never moved, so changing it later does nothing.
 	Start string `json:"start,omitempty"`
+	// Alert POSTs a short summary when events are dead-lettered.
+	Alert *RelayAlert `json:"alert,omitempty"`
+}
+
+// RelayAlert tells an operator about dead letters: the first at once, the
+// rest of a window in one summary at its end. A summary names the relay,
+// the count, the first event ids and the last status and error; never a
+// payload or a secret.
+type RelayAlert struct {
+	// URL receives the summaries, e.g. a Slack incoming webhook;
+	// placeholders such as {env.SLACK_WEBHOOK_URL} are replaced at
+	// provisioning. It is never logged.
+	URL string `json:"url,omitempty"`
+	// Format is "slack" (default: {"text": ...}) or "json".
+	Format string `json:"format,omitempty"`
+	// Every is the shortest time between two summaries. Default 5m.
+	Every caddy.Duration `json:"every,omitempty"`
 }
 
 // RelayRoute sends the event types Glob matches to URL.
@@ -108,6 +126,7 @@ type runningRelay struct {
 	name    string
 	stream  string
 	relay   *relay.Relay
+	alert   *alert.Alerter // nil without an alert
 	timeout time.Duration
 }
 
@@ -167,10 +186,17 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 		cfg := cfgs[i]
 		cfg.StreamRetention = keep[cfg.Keys.Stream()]
 		cfg.Consumer = consumerName()
+		logger := ctx.Logger().Named("relay." + name)
+		alerter, err := a.Relays[name].alerter(name, repl, logger.Named("alert"))
+		if err != nil {
+			return fmt.Errorf("relay %q: %w", name, err)
+		}
+		if alerter != nil {
+			cfg.Observer = alerter
+		}
 		if !a.MetricsOff {
 			cfg.Observer = newRelayMeter(name, cfg.Observer)
 		}
-		logger := ctx.Logger().Named("relay." + name)
 		r, err := relay.New(a.store.relays, cfg, logger)
 		if err != nil {
 			return fmt.Errorf("relay %q: %w", name, err)
@@ -181,7 +207,7 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 			timeout = relay.DefaultTimeout
 		}
 		warnShortTimeout(logger, timeout)
-		a.relays = append(a.relays, runningRelay{name: name, stream: cmp.Or(a.Relays[name].Stream, DefaultStream), relay: r, timeout: timeout})
+		a.relays = append(a.relays, runningRelay{name: name, stream: cmp.Or(a.Relays[name].Stream, DefaultStream), relay: r, alert: alerter, timeout: timeout})
 	}
 	return nil
 }
@@ -258,6 +284,18 @@ func (rc *RelayConfig) relayConfig(name, prefix string, repl *caddy.Replacer) (r
 		Retention:   time.Duration(rc.Retention),
 		Rate:        rc.RatePerSecond,
 	}, nil
+}
+
+// alerter builds the relay's alert; nil when it has none.
+func (rc *RelayConfig) alerter(name string, repl *caddy.Replacer, logger *zap.Logger) (*alert.Alerter, error) {
+	if rc.Alert == nil {
+		return nil, nil
+	}
+	url := repl.ReplaceAll(rc.Alert.URL, "")
+	if url != "" && !isHTTPURL(url) {
+		return nil, errors.New("alert: the URL must be an absolute http(s) URL")
+	}
+	return alert.New(alert.Config{Relay: name, URL: url, Format: rc.Alert.Format, Every: time.Duration(rc.Alert.Every), Logger: logger})
 }
 
 // parseStart reads the start option: new, all or a duration.
@@ -381,11 +419,22 @@ func stopRelays(relays []runningRelay) error {
 			if err := r.relay.Stop(ctx); err != nil {
 				errs[i] = fmt.Errorf("stopping relay %q: %w", r.name, err)
 			}
+			// After the relay: its last attempts' dead letters are in the
+			// summary Close sends.
+			if r.alert != nil {
+				actx, cancel := context.WithTimeout(context.Background(), alertStopGrace)
+				r.alert.Close(actx)
+				cancel()
+			}
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
+
+// alertStopGrace bounds how long a stop waits for the last dead-letter
+// summary to reach its receiver.
+const alertStopGrace = 3 * time.Second
 
 // relayStopGrace is added to the attempt timeout for the acks and
 // reschedules that follow the last attempts.

@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"go.uber.org/zap"
 
 	"github.com/hookgate/caddy-hookgate/relay"
 )
@@ -196,6 +197,12 @@ func TestRelayCaddyfileErrorsNameTheOptionAndLine(t *testing.T) {
 		{"start is set once", block("	start new", "	start all"), "relay wp: start is set twice", 7},
 		{"a single option is set once", block("	workers 2", "	workers 3"), "relay wp: workers is set twice", 7},
 		{"an unknown option is refused", block("	colour red"), `unknown relay option "colour"`, 6},
+		{"alert needs a URL", block("	alert"), "wrong argument count", 6},
+		{"alert's URL is absolute", block("	alert hooks.slack.com/x"), "alert: the URL must be an absolute http(s) URL", 6},
+		{"alert format is slack or json", block("	alert https://hooks.example/x {", "		format xml", "	}"), `alert format must be slack or json, got "xml"`, 7},
+		{"alert_every is a duration", block("	alert https://hooks.example/x {", "		alert_every often", "	}"), `alert_every: invalid duration "often"`, 7},
+		{"an unknown alert option is refused", block("	alert https://hooks.example/x {", "		channel ops", "	}"), `unknown alert option "channel"`, 7},
+		{"alert is set once", block("	alert https://a.example/x", "	alert https://b.example/x"), "relay wp: alert is set twice", 7},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -430,4 +437,25 @@ func TestAppProvisionBuildsRelaysWithoutRedis(t *testing.T) {
 		t.Fatalf("err %v, want it to name the relay", err)
 	}
 	_ = bad.Cleanup()
+}
+
+func TestAlertURLIsCheckedAtProvisioning(t *testing.T) {
+	t.Setenv("HOOKGATE_TEST_ALERT_URL", "not a url")
+	for _, c := range []struct {
+		name, url, want string
+	}{
+		{"an unset variable is refused, not a silent alert", "{env.HOOKGATE_TEST_UNSET}", "alert needs a URL"},
+		{"a variable must hold an absolute URL", "{env.HOOKGATE_TEST_ALERT_URL}", "absolute http(s) URL"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rc := &RelayConfig{Alert: &RelayAlert{URL: c.url}}
+			_, err := rc.alerter("wp", caddy.NewReplacer(), zap.NewNop())
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("alerter: %v, want %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "not a url") {
+				t.Errorf("the error quotes the URL: %v", err)
+			}
+		})
+	}
 }
