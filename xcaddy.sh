@@ -291,6 +291,22 @@ checks() {
 	go tool staticcheck -tags wordpress ./...
 }
 
+# check_alerts runs promtool over deploy/prometheus: the rules load, and
+# their unit tests fire on synthetic series. In CI (CI=true) a missing
+# promtool fails the run; elsewhere that one check is skipped, saying so.
+check_alerts() {
+	if ! command -v promtool >/dev/null; then
+		if [ "${CI:-}" = true ]; then
+			echo "promtool is missing: tests/wordpress.sh install installs it (Debian's prometheus package)" >&2
+			exit 1
+		fi
+		echo "promtool is missing: skipping the check of deploy/prometheus/alerts.yml (apt-get install prometheus, or tests/wordpress.sh install as root)" >&2
+		return
+	fi
+	promtool check rules deploy/prometheus/alerts.yml
+	promtool test rules deploy/prometheus/alerts_test.yml
+}
+
 fuzz() {
 	local pkg target
 	for pkg in $(go list ./...); do
@@ -308,6 +324,7 @@ stripe) stripe ;;
 plugin) plugin "${2:-}" ;;
 test)
 	checks
+	check_alerts
 	go test -count=1 ./...
 	tests/wordpress.sh
 	fuzz

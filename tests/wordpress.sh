@@ -9,6 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(wordpress wordpress-theme-twentytwentythree mariadb-server php-fpm php-mysql php-curl php-xml php-mbstring redis-server zip unzip)
+# promtool, from Debian's prometheus package, for ./xcaddy.sh test's check
+# of deploy/prometheus/alerts.yml: installed by `install` (CI), not needed
+# by the WordPress test itself. Its service is kept stopped like the others.
+if [ "${1:-}" = install ]; then
+	packages+=(prometheus)
+fi
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
