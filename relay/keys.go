@@ -1,5 +1,5 @@
 // Package relay holds everything that touches Redis: the stream schema, the
-// atomic dedupe-and-append used by ingest and, later, the delivery workers.
+// atomic dedupe-and-append used by ingest, and the relay that delivers it.
 package relay
 
 import (

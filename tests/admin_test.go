@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/caddy-hookgate/internal/caddytest"
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
 )
 
@@ -445,6 +446,7 @@ func TestAdminErrorsAreJSONWithTheirStatus(t *testing.T) {
 
 	t.Run("no hookgate app running is 503", func(t *testing.T) {
 		cfg := fmt.Sprintf(`{"admin":{"listen":%q}}`, c.AdminAddr)
+		caddytest.WatchConfig(cfg)
 		req, _ := http.NewRequest("POST", "http://"+c.AdminAddr+"/load", strings.NewReader(cfg))
 		req.Header.Set("Content-Type", "application/json")
 		if status, _, reply := do(t, req); status != 200 {

@@ -104,12 +104,13 @@ func TestADeadLetterAlertsOnceAndABurstIsOneSummary(t *testing.T) {
 	}
 }
 
-// The Slack format is the {"text": ...} an incoming webhook takes.
+// The Slack format is the {"text": ...} an incoming webhook takes. Alerts
+// do not depend on metrics being on.
 func TestADeadLetterAlertIsSlackTextByDefault(t *testing.T) {
 	srv := redistest.Start(t)
 	tg := newAdminTarget(t, 400)
 	sink := newAlertSink(t)
-	c := startCaddy(t, srv.URL(), relayBlock("wp", tg.URL, "max_attempts 1\nalert "+sink.URL), stripeRoute)
+	c := startCaddy(t, srv.URL(), "metrics off\n"+relayBlock("wp", tg.URL, "max_attempts 1\nalert "+sink.URL), stripeRoute)
 	adminIngest(t, c, "evt_slack", "invoice.paid")
 	waitFor(t, 15*time.Second, "the alert", func() bool { return len(sink.got()) == 1 })
 	var msg map[string]string

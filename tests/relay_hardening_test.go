@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/caddy-hookgate/internal/caddytest"
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
 )
 
@@ -34,7 +35,9 @@ func TestARelayAddedByAReloadStartsWhereItsStartSays(t *testing.T) {
 		relayBlock("crm", crm.URL, ""),
 		relayBlock("audit", audit.URL, "start all"),
 	}, "\n\t\t")
-	req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(c.caddyfile(c.Port, srv.URL(), opts, stripeRoute+"\n\trespond /reloaded 200")))
+	cfg := c.caddyfile(c.Port, srv.URL(), opts, stripeRoute+"\n\trespond /reloaded 200")
+	caddytest.WatchConfig(cfg)
+	req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(cfg))
 	req.Header.Set("Content-Type", "text/caddyfile")
 	if status, _, reply := do(t, req); status != 200 {
 		t.Fatalf("reload: %d %s", status, reply)

@@ -14,6 +14,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookgate/caddy-hookgate/event"
+	"github.com/hookgate/caddy-hookgate/internal/caddytest"
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
 )
 
@@ -178,6 +179,7 @@ func TestReloadDuringASteadyStreamLosesNothing(t *testing.T) {
 	}()
 	for i := range 3 {
 		cfg := c.caddyfile(c.Port, srv.URL(), relayOpts(s.URL, fmt.Sprintf("claim_after 1s\n\t\t\ttimeout 500ms\n\t\t\tworkers %d", 4+i)), stripeRoute)
+		caddytest.WatchConfig(cfg)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(cfg))
 		req.Header.Set("Content-Type", "text/caddyfile")
 		if status, _, reply := do(t, req); status != 200 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookgate/caddy-hookgate/internal/caddytest"
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
 )
 
@@ -53,6 +54,7 @@ func TestReloadKeepsTheRedisConnection(t *testing.T) {
 
 	// Same Redis, a changed route: the new config must reuse the client.
 	cfg := c.caddyfile(c.Port, srv.URL(), "", site+"\n\trespond /reloaded 200")
+	caddytest.WatchConfig(cfg)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(cfg))
 	req.Header.Set("Content-Type", "text/caddyfile")
 	if status, _, reply := do(t, req); status != 200 {

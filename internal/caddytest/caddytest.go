@@ -42,6 +42,9 @@ func Main(m *testing.M, bin *string) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if code == 0 {
+		code = checkLeaks()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -85,6 +88,7 @@ func Launch(t testing.TB, bin string, port int, redisURL string, config func(c *
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	watch(c.Log, cfg)
 	t.Cleanup(func() {
 		c.Stop()
 		if t.Failed() {
@@ -141,7 +145,10 @@ func (c *Caddy) Caddyfile(hookgateOpts, site string) string {
 // Config is a whole Caddyfile: admin on admin, HTTP on port, hookgate on
 // redisURL with hookgateOpts, and one site at address with site inside.
 func Config(admin string, port int, redisURL, address, hookgateOpts, site string) string {
+	// debug: the whole run's logs, DEBUG lines included, are checked for
+	// every configured secret (checkLeaks).
 	return fmt.Sprintf(`{
+	debug
 	admin %s
 	http_port %d
 	auto_https off
@@ -163,7 +170,9 @@ func Config(admin string, port int, redisURL, address, hookgateOpts, site string
 func (c *Caddy) Reload(t testing.TB, hookgateOpts, site, probe string) {
 	t.Helper()
 	site += "\n\trespond " + probe + " 200"
-	req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(c.Caddyfile(hookgateOpts, site)))
+	cfg := c.Caddyfile(hookgateOpts, site)
+	watch(nil, cfg)
+	req, _ := http.NewRequest(http.MethodPost, "http://"+c.AdminAddr+"/load", strings.NewReader(cfg))
 	req.Header.Set("Content-Type", "text/caddyfile")
 	if status, _, reply := Do(t, req); status != 200 {
 		t.Fatalf("reload: %d %s", status, reply)

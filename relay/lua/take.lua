@@ -1,6 +1,6 @@
 -- Take the retries that are due: remove them from the schedule and claim
 -- their entries for this consumer. Should the process die now, the entries
--- are still pending and XAUTOCLAIM hands them to another consumer.
+-- are still pending and the reclaim (reclaim.lua) hands them to another consumer.
 -- KEYS: retry zset, attempts hash, then every stream a member may name
 -- ARGV: group, consumer, now unix ms, limit
 -- Returns {stream, entry, attempt record or false} triples.

@@ -1,0 +1,56 @@
+package caddytest
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestConfigSecretsFindsEverySecretACaddyfileConfigures(t *testing.T) {
+	env := map[string]string{"RELAY_SECRET": "whsec_fromTheEnvironment", "SHORT": "abc"}
+	caddyfile := `{
+	hookgate {
+		redis redis://127.0.0.1:6379/0
+		relay wp {
+			to http://127.0.0.1:9/
+			secret {env.RELAY_SECRET}
+			auth basic admin "app password 1234"
+			header X-Site example
+		}
+		relay crm {
+			auth bearer bt-bearer-token-1
+		}
+	}
+}
+:8080 {
+	webhook /stripe stripe {
+		secret whsec_current_1234 whsec_retired_5678
+	}
+	webhook /meta meta {
+		verify_token vt-verify-token-1
+		secret {env.SHORT} {env.UNSET_VARIABLE}
+	}
+	webhook /jwt jwt {
+		body_signature X-Signature hs-body-secret-1
+	}
+}`
+	got := ConfigSecrets(caddyfile, func(k string) string { return env[k] })
+	want := []string{"whsec_fromTheEnvironment", "app password 1234", "bt-bearer-token-1", "whsec_current_1234", "whsec_retired_5678", "vt-verify-token-1", "hs-body-secret-1"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ConfigSecrets =\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestLeaksFindsASecretAnywhereInAnyLogAndMasksIt(t *testing.T) {
+	logs := []string{
+		`{"level":"info","msg":"accepted","event_id":"evt_1"}`,
+		"{\"level\":\"debug\",\"msg\":\"config\",\"secret\":\"whsec_current_1234\"}\nclean line",
+	}
+	got := Leaks(logs, []string{"whsec_current_1234", "never-logged-1"})
+	if len(got) != 1 || !strings.Contains(got[0], "whse…") || strings.Contains(got[0], "current_1234") {
+		t.Fatalf("Leaks = %q, want one masked finding", got)
+	}
+	if got := Leaks(logs[:1], []string{"whsec_current_1234"}); len(got) != 0 {
+		t.Errorf("a clean log reported %q", got)
+	}
+}
