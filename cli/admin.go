@@ -143,6 +143,24 @@ func (c *adminClient) do(method, path string, query url.Values, in, out any) ([]
 	return raw, nil
 }
 
+// show asks the admin API once and prints the answer: the server's JSON
+// as it came with --json, else render's table of it.
+func show[T any](cmd *cobra.Command, f *adminFlags, method, path string, query url.Values, in any, render func(io.Writer, T) error) error {
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	var reply T
+	raw, err := c.do(method, path, query, in, &reply)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return printJSON(cmd.OutOrStdout(), raw)
+	}
+	return render(cmd.OutOrStdout(), reply)
+}
+
 // printJSON writes the server's JSON as it came, on one line of its own.
 func printJSON(w io.Writer, raw []byte) error {
 	raw = bytes.TrimRight(raw, "\n")

@@ -51,6 +51,13 @@ func deadCommand() *cobra.Command {
 }
 
 func listDead(c *adminClient, relay string, count int, after string) (deadPage, []byte, error) {
+	var page deadPage
+	raw, err := c.do(http.MethodGet, "/hookgate/dead", deadQuery(relay, count, after), nil, &page)
+	return page, raw, err
+}
+
+// deadQuery selects one page of a relay's dead letters.
+func deadQuery(relay string, count int, after string) url.Values {
 	q := url.Values{}
 	if relay != "" {
 		q.Set("relay", relay)
@@ -61,9 +68,7 @@ func listDead(c *adminClient, relay string, count int, after string) (deadPage, 
 	if after != "" {
 		q.Set("after", after)
 	}
-	var page deadPage
-	raw, err := c.do(http.MethodGet, "/hookgate/dead", q, nil, &page)
-	return page, raw, err
+	return q
 }
 
 func deadListCommand() *cobra.Command {
@@ -76,18 +81,7 @@ func deadListCommand() *cobra.Command {
 		Short:   "Lists dead letters, oldest first, one page at a time",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			page, raw, err := listDead(c, relay, count, after)
-			if err != nil {
-				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), raw)
-			}
-			return renderDead(cmd.OutOrStdout(), page)
+			return show(cmd, &f, http.MethodGet, "/hookgate/dead", deadQuery(relay, count, after), nil, renderDead)
 		},
 	}
 	f.add(cmd)

@@ -66,19 +66,7 @@ func statsCommand() *cobra.Command {
 		Short: "Shows each stream and relay: length, lag, pending, scheduled, dead, breaker, consumers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			var st statsReply
-			raw, err := c.do(http.MethodGet, "/hookgate/stats", nil, nil, &st)
-			if err != nil {
-				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), raw)
-			}
-			return renderStats(cmd.OutOrStdout(), st)
+			return show(cmd, &f, http.MethodGet, "/hookgate/stats", nil, nil, renderStats)
 		},
 	}
 	f.add(cmd)
@@ -162,20 +150,8 @@ the tenant ("default" unless the route sets one) and the event id Hookgate
 stored it under, as the ingest's 202 answer and the logs name it.`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
 			path := "/hookgate/events/" + url.PathEscape(args[0]) + "/" + url.PathEscape(args[1]) + "/" + url.PathEscape(args[2])
-			var ev eventReply
-			raw, err := c.do(http.MethodGet, path, nil, nil, &ev)
-			if err != nil {
-				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), raw)
-			}
-			return renderEvent(cmd.OutOrStdout(), ev)
+			return show(cmd, &f, http.MethodGet, path, nil, nil, renderEvent)
 		},
 	}
 	f.add(cmd)
@@ -239,24 +215,14 @@ a duration ago (24h); --to defaults to now.`,
 			if end.Before(start) {
 				return errors.New("--to is before --from")
 			}
-			c, err := f.client()
-			if err != nil {
-				return err
-			}
-			var reply struct {
-				Queued text `json:"queued"`
-			}
-			raw, err := c.do(http.MethodPost, "/hookgate/redeliver", nil, map[string]string{
+			return show(cmd, &f, http.MethodPost, "/hookgate/redeliver", nil, map[string]string{
 				"relay": relay, "from": start.UTC().Format(time.RFC3339Nano), "to": end.UTC().Format(time.RFC3339Nano),
-			}, &reply)
-			if err != nil {
+			}, func(out io.Writer, reply struct {
+				Queued text `json:"queued"`
+			}) error {
+				_, err := fmt.Fprintf(out, "queued %s\n", cell(reply.Queued.String(), 0))
 				return err
-			}
-			if f.json {
-				return printJSON(cmd.OutOrStdout(), raw)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "queued %s\n", cell(reply.Queued.String(), 0))
-			return err
+			})
 		},
 	}
 	f.add(cmd)
