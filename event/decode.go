@@ -64,8 +64,12 @@ const maxUnix = 253402300799
 
 // rfc3339Time parses a provider timestamp, keeping only times an Envelope
 // can marshal once converted to UTC.
-func rfc3339Time(s string) (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339Nano, s)
+func rfc3339Time(s string) (time.Time, bool) { return layoutTime(time.RFC3339Nano, s) }
+
+// layoutTime parses s in layout (a layout without a zone reads UTC),
+// keeping only times an Envelope can marshal once converted to UTC.
+func layoutTime(layout, s string) (time.Time, bool) {
+	t, err := time.Parse(layout, s)
 	if err != nil {
 		return time.Time{}, false
 	}

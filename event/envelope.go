@@ -53,6 +53,7 @@ var normalizers = map[string]normalizer{
 	"github":    normalizeGitHub,
 	"standard":  normalizeStandard,
 	"wordpress": normalizeWordPress,
+	"shopify":   normalizeShopify,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

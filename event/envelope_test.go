@@ -82,7 +82,7 @@ func jsonEqual(a, b []byte) bool {
 func unix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
 func TestNormalizeKeepsStoredIdentity(t *testing.T) {
-	for _, source := range []string{"stripe", "github", "standard", "wordpress", "hmac", "token", "unknown"} {
+	for _, source := range append(slices.Sorted(maps.Keys(normalizers)), "hmac", "token", "unknown") {
 		t.Run(source+" takes id, source, tenant and received_at from Stored", func(t *testing.T) {
 			s := storedEvent(source, "x.y", `{"id":"body-id","source":"body","tenant":"body","received_at":"2000-01-01T00:00:00Z"}`)
 			s.ReceivedAt = time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600))
@@ -109,7 +109,7 @@ func TestNormalizeRejectsBodiesThatAreNotJSONObjects(t *testing.T) {
 		"empty body":     ``,
 		"trailing bytes": `{"type":"x"} x`,
 	}
-	for _, source := range []string{"stripe", "github", "standard", "wordpress"} {
+	for _, source := range slices.Sorted(maps.Keys(normalizers)) {
 		for _, name := range slices.Sorted(maps.Keys(bodies)) {
 			t.Run(source+" rejects "+name, func(t *testing.T) {
 				_, err := Normalize(storedEvent(source, "x", bodies[name]))
@@ -168,7 +168,7 @@ func TestEnvelopeJSONFieldNames(t *testing.T) {
 }
 
 func TestNormalizedDataDoesNotAliasBody(t *testing.T) {
-	for _, source := range []string{"stripe", "github", "standard", "wordpress", "hmac"} {
+	for _, source := range append(slices.Sorted(maps.Keys(normalizers)), "hmac") {
 		t.Run(source+" data survives reuse of the body buffer", func(t *testing.T) {
 			s := storedEvent(source, "x", `{"type":"a.b","event":"a.b","data":{"object":{"id":"o"}}}`)
 			e, err := Normalize(s)
@@ -200,6 +200,7 @@ func FuzzNormalize(f *testing.F) {
 		{"wordpress", "", `{"event":"post.published","post_id":7}`},
 		{"wordpress", "", `{"event":"user.registered","user":{"id":5,"email":"a@b"},"timestamp":"1700000000"}`},
 		{"wordpress", "", `{"event":"comment.approved","comment_id":"3","post_id":7,"timestamp":-5}`},
+		{"shopify", "orders/create", `{"id":820982911946154508,"admin_graphql_api_id":"gid://shopify/","customer":{"id":"1"},"updated_at":"2021-12-31T19:00:00-05:00"}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},

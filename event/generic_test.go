@@ -29,7 +29,7 @@ func TestNormalizeGeneric(t *testing.T) {
 		},
 		{
 			name:   "an unknown source falls back to generic instead of failing",
-			stored: storedEvent("shopify", "orders/create", `{"id":820982911946154508,"email":"jon@example.com"}`),
+			stored: storedEvent("acme", "orders/create", `{"id":820982911946154508,"email":"jon@example.com"}`),
 			want:   Envelope{Type: "orders/create"},
 		},
 	})

@@ -1,0 +1,52 @@
+package event
+
+import (
+	"strings"
+	"time"
+)
+
+// This file holds what the provider normalizers share beyond decoding:
+// envelope parts built only when a payload names them, the parts of a
+// provider's type, and the time formats providers send.
+
+// newActor is the actor a payload names, or nil when it names none.
+func newActor(id, email string) *Actor {
+	if id == "" && email == "" {
+		return nil
+	}
+	return &Actor{ID: id, Email: email}
+}
+
+// newSubject is the object a payload is about, or nil without its id.
+func newSubject(id, typ string) *Subject {
+	if id == "" {
+		return nil
+	}
+	return &Subject{ID: id, Type: typ}
+}
+
+// resourceOf takes the object from a dotted type ("transaction.completed"
+// → "transaction", "customer.subscription.deleted" →
+// "customer.subscription"); a type without a dot names none.
+func resourceOf(typ string) string {
+	i := strings.LastIndexByte(typ, '.')
+	if i <= 0 {
+		return ""
+	}
+	return typ[:i]
+}
+
+// firstTime returns the first of ts that parses in one of layouts.
+func firstTime(layouts []string, ts ...string) (time.Time, bool) {
+	for _, s := range ts {
+		for _, layout := range layouts {
+			if t, ok := layoutTime(layout, s); ok {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// rfc3339 is the layout list of providers that send RFC 3339 only.
+var rfc3339 = []string{time.RFC3339Nano}
