@@ -66,6 +66,7 @@ type App struct {
 	logger  *zap.Logger
 	signers *signerStreams // which stream each signer stores into
 	gauges  *gauges        // nil with metrics off
+	tracing *tracing       // the provider of Caddy's tracing, once a route saw it
 }
 
 // CaddyModule returns the Caddy module information.
@@ -97,6 +98,7 @@ func (s *store) Destruct() error {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.signers = new(signerStreams)
+	a.tracing = new(tracing)
 	repl := caddy.NewReplacer()
 	a.Redis = repl.ReplaceAll(a.Redis, "")
 	if a.Redis == "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/hookgate/caddy-hookgate/event"
@@ -222,8 +223,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.secretLogs.serve(w, r, next, h)
 	}
 	start := time.Now()
+	// Recording only with Caddy's tracing on the route; off, this check
+	// is all tracing costs.
+	span := trace.SpanFromContext(r.Context())
+	if span.IsRecording() {
+		r, span = h.startIngest(r, span)
+	}
 	res := h.ingest(w, r)
 	latency := time.Since(start)
+	if span.IsRecording() {
+		endIngest(span, res)
+	}
 	h.meter.observe(res.outcome, res.tenant, latency)
 	if res.outcome <= outcomeDuplicate {
 		// Check first: building fields for a disabled level costs on
@@ -356,7 +366,7 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedup
 	return event.Stored{
 		ID: id.ID, Source: h.source, Tenant: tenant, Type: id.Type,
 		ReceivedAt:  h.now(),
-		Traceparent: event.Traceparent(r.Header.Get("Traceparent")),
+		Traceparent: storedTraceparent(r),
 		Header:      kept,
 		Body:        body,
 	}, relay.Dedupe{Scopes: h.scopes, ID: id.Dedupe}, 0, ""

@@ -186,6 +186,7 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 		cfg := cfgs[i]
 		cfg.StreamRetention = keep[cfg.Keys.Stream()]
 		cfg.Consumer = consumerName()
+		cfg.Tracing = a.tracing.provider
 		logger := ctx.Logger().Named("relay." + name)
 		alerter, err := a.Relays[name].alerter(name, repl, logger.Named("alert"))
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"path"
 	"strconv"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults of a relay.
@@ -58,6 +60,10 @@ type Config struct {
 	Start Start
 	// Observer hears what every attempt did; nil for none.
 	Observer Observer
+	// Tracing is asked before each attempt for the TracerProvider it is
+	// traced with. Nil, or a nil answer, traces nothing: the stored
+	// traceparent is forwarded as it is.
+	Tracing func() trace.TracerProvider
 }
 
 // Start says which events already in the stream a new relay delivers. A

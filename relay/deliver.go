@@ -160,6 +160,7 @@ func (s *sender) deliver(ctx context.Context, r *request) outcome {
 		return outcome{verdict: permanent, err: err.Error()}
 	}
 	req.Header = r.header.Clone()
+	injectTraceparent(ctx, req.Header)
 	rid := s.sign(req.Header, r)
 	start := time.Now()
 	resp, err := s.client.Do(req)

@@ -68,7 +68,8 @@ func (r *Relay) process(j *job) {
 		return
 	}
 	// Not r.ctx: a delivery in flight at Stop is let finish.
-	o := r.sender.deliver(context.Background(), req)
+	sendCtx, span := r.traceAttempt(st)
+	o := r.sender.deliver(sendCtx, req)
 	r.breaker.record(probe, o.verdict != retryable)
 	recorded = true
 	// A failed probe only learns that the target is still down: were it
@@ -101,6 +102,7 @@ func (r *Relay) process(j *job) {
 			r.report(rep)
 		}
 	}
+	endAttempt(span, rep)
 }
 
 // prepare decodes the entry, applies the filter and builds the request,
