@@ -49,11 +49,12 @@ type normalizer func(s Stored, e *Envelope) error
 // normalized by normalizeGeneric, so a new verifier works before it has a
 // dedicated mapping.
 var normalizers = map[string]normalizer{
-	"stripe":    normalizeStripe,
-	"github":    normalizeGitHub,
-	"standard":  normalizeStandard,
-	"wordpress": normalizeWordPress,
-	"shopify":   normalizeShopify,
+	"stripe":      normalizeStripe,
+	"github":      normalizeGitHub,
+	"standard":    normalizeStandard,
+	"wordpress":   normalizeWordPress,
+	"shopify":     normalizeShopify,
+	"woocommerce": normalizeWooCommerce,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

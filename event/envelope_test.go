@@ -201,6 +201,7 @@ func FuzzNormalize(f *testing.F) {
 		{"wordpress", "", `{"event":"user.registered","user":{"id":5,"email":"a@b"},"timestamp":"1700000000"}`},
 		{"wordpress", "", `{"event":"comment.approved","comment_id":"3","post_id":7,"timestamp":-5}`},
 		{"shopify", "orders/create", `{"id":820982911946154508,"admin_graphql_api_id":"gid://shopify/","customer":{"id":"1"},"updated_at":"2021-12-31T19:00:00-05:00"}`},
+		{"woocommerce", "order.created", `{"id":1194,"customer_id":0,"billing":{"email":"a@b"},"date_modified_gmt":"2019-07-19T20:38:31"}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},
