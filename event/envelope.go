@@ -55,6 +55,7 @@ var normalizers = map[string]normalizer{
 	"wordpress":   normalizeWordPress,
 	"shopify":     normalizeShopify,
 	"woocommerce": normalizeWooCommerce,
+	"gitlab":      normalizeGitLab,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

@@ -202,6 +202,8 @@ func FuzzNormalize(f *testing.F) {
 		{"wordpress", "", `{"event":"comment.approved","comment_id":"3","post_id":7,"timestamp":-5}`},
 		{"shopify", "orders/create", `{"id":820982911946154508,"admin_graphql_api_id":"gid://shopify/","customer":{"id":"1"},"updated_at":"2021-12-31T19:00:00-05:00"}`},
 		{"woocommerce", "order.created", `{"id":1194,"customer_id":0,"billing":{"email":"a@b"},"date_modified_gmt":"2019-07-19T20:38:31"}`},
+		{"gitlab", "push", `{"object_kind":"push","checkout_sha":"a","commits":[{"id":"a","timestamp":"2015-05-17 18:08:09 UTC"}],"user_username":"u","user_email":"[REDACTED]"}`},
+		{"gitlab", "merge_request", `{"object_kind":"merge_request","project":{"path_with_namespace":"g/p"},"object_attributes":{"iid":1,"action":"open"},"user":{"username":"root"}}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},
