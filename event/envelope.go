@@ -56,6 +56,7 @@ var normalizers = map[string]normalizer{
 	"shopify":     normalizeShopify,
 	"woocommerce": normalizeWooCommerce,
 	"gitlab":      normalizeGitLab,
+	"paddle":      normalizePaddle,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

@@ -204,6 +204,8 @@ func FuzzNormalize(f *testing.F) {
 		{"woocommerce", "order.created", `{"id":1194,"customer_id":0,"billing":{"email":"a@b"},"date_modified_gmt":"2019-07-19T20:38:31"}`},
 		{"gitlab", "push", `{"object_kind":"push","checkout_sha":"a","commits":[{"id":"a","timestamp":"2015-05-17 18:08:09 UTC"}],"user_username":"u","user_email":"[REDACTED]"}`},
 		{"gitlab", "merge_request", `{"object_kind":"merge_request","project":{"path_with_namespace":"g/p"},"object_attributes":{"iid":1,"action":"open"},"user":{"username":"root"}}`},
+		{"paddle", "transaction.completed", `{"event_id":"evt_1","occurred_at":"2023-08-21T11:57:47.390028Z","data":{"id":"txn_1","customer_id":"ctm_1"}}`},
+		{"paddle", "customer.created", `{"data":"x","occurred_at":5}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},

@@ -1,6 +1,8 @@
 package event
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -34,6 +36,16 @@ func resourceOf(typ string) string {
 		return ""
 	}
 	return typ[:i]
+}
+
+// dataOf is the entity a provider wraps its event around, or the whole
+// body when the sender left it out. inner was copied out of body by
+// json.Unmarshal; the body is cloned, so Data never aliases it.
+func dataOf(inner json.RawMessage, body []byte) json.RawMessage {
+	if inner != nil {
+		return inner
+	}
+	return bytes.Clone(body)
 }
 
 // firstTime returns the first of ts that parses in one of layouts.

@@ -1,9 +1,6 @@
 package event
 
-import (
-	"bytes"
-	"encoding/json"
-)
+import "encoding/json"
 
 // standardPayload is the payload shape the Standard Webhooks specification
 // recommends: {"type", "timestamp" (RFC 3339), "data"}; ingest stores the
@@ -25,9 +22,6 @@ func normalizeStandard(s Stored, e *Envelope) error {
 	if t, ok := rfc3339Time(p.Timestamp); ok {
 		e.OccurredAt = t
 	}
-	e.Data = p.Data // json.Unmarshal copied it out of s.Body
-	if e.Data == nil {
-		e.Data = bytes.Clone(s.Body)
-	}
+	e.Data = dataOf(p.Data, s.Body)
 	return nil
 }
