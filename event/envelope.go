@@ -57,6 +57,7 @@ var normalizers = map[string]normalizer{
 	"woocommerce": normalizeWooCommerce,
 	"gitlab":      normalizeGitLab,
 	"paddle":      normalizePaddle,
+	"linear":      normalizeLinear,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

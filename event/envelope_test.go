@@ -206,6 +206,8 @@ func FuzzNormalize(f *testing.F) {
 		{"gitlab", "merge_request", `{"object_kind":"merge_request","project":{"path_with_namespace":"g/p"},"object_attributes":{"iid":1,"action":"open"},"user":{"username":"root"}}`},
 		{"paddle", "transaction.completed", `{"event_id":"evt_1","occurred_at":"2023-08-21T11:57:47.390028Z","data":{"id":"txn_1","customer_id":"ctm_1"}}`},
 		{"paddle", "customer.created", `{"data":"x","occurred_at":5}`},
+		{"linear", "Issue", `{"action":"create","type":"Issue","actor":{"id":"u"},"createdAt":"x","webhookTimestamp":253402300799999,"data":{"id":"i"}}`},
+		{"linear", "", `{"webhookTimestamp":-1,"data":[]}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},

@@ -38,6 +38,22 @@ func resourceOf(typ string) string {
 	return typ[:i]
 }
 
+// snakeCase writes a provider's CamelCase kind as the envelope's kinds
+// are written ("DraftOrder" → "draft_order").
+func snakeCase(name string) string {
+	var b strings.Builder
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			c += 'a' - 'A'
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
 // dataOf is the entity a provider wraps its event around, or the whole
 // body when the sender left it out. inner was copied out of body by
 // json.Unmarshal; the body is cloned, so Data never aliases it.
@@ -62,3 +78,11 @@ func firstTime(layouts []string, ts ...string) (time.Time, bool) {
 
 // rfc3339 is the layout list of providers that send RFC 3339 only.
 var rfc3339 = []string{time.RFC3339Nano}
+
+// unixMilliTime converts provider milliseconds, with unixTime's bounds.
+func unixMilliTime(ms int64) (time.Time, bool) {
+	if _, ok := unixTime(ms / 1000); !ok {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms).UTC(), true
+}

@@ -69,19 +69,8 @@ func normalizeShopify(s Stored, e *Envelope) error {
 // the body has one, else from the topic's resource, singular.
 func shopifyKind(gid, resource string) string {
 	if rest, ok := strings.CutPrefix(gid, "gid://shopify/"); ok {
-		name, _, _ := strings.Cut(rest, "/")
-		var b strings.Builder
-		for i, c := range name {
-			if c >= 'A' && c <= 'Z' {
-				if i > 0 {
-					b.WriteByte('_')
-				}
-				c += 'a' - 'A'
-			}
-			b.WriteRune(c)
-		}
-		if b.Len() > 0 {
-			return b.String()
+		if name, _, _ := strings.Cut(rest, "/"); name != "" {
+			return snakeCase(name)
 		}
 	}
 	return strings.TrimSuffix(resource, "s")
