@@ -35,6 +35,7 @@ func init() {
 //	    read_timeout <duration>           # the whole body must arrive within it, else 408; default 10s
 //	    dedupe_scope <name>               # share one dedupe namespace between routes; default: one per secret
 //	    max_depth  <n>                    # deepest JSON nesting, default 64
+//	    log_payloads [<size>]             # debugging: log up to <size> (default 4KiB) of each body; off by default
 //	    # provider options, e.g. for hmac:
 //	    header           <name>
 //	    algorithm        sha1|sha256|sha512
@@ -101,6 +102,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			if h.MaxDepth > event.MaxDepthLimit {
 				return d.Errf("max_depth must be at most %d", event.MaxDepthLimit)
+			}
+		case "log_payloads":
+			h.LogPayloads = defaultLoggedPayload
+			if d.CountRemainingArgs() > 0 {
+				if err := sizeArg(d, &h.LogPayloads); err != nil {
+					return err
+				}
 			}
 		case "stream":
 			if err := singleArg(d, &h.Stream); err != nil {

@@ -33,6 +33,8 @@ const (
 	DefaultDedupeTTL = 72 * time.Hour
 	DefaultMaxDepth  = 64
 	maxAuditLen      = 512
+	// defaultLoggedPayload is what log_payloads without a size logs of a body.
+	defaultLoggedPayload = 4 << 10
 )
 
 // Handler is the webhook ingest endpoint of one provider on one route. It
@@ -67,6 +69,11 @@ type Handler struct {
 	// MaxDepth is the deepest nesting of arrays and objects a body may
 	// have. Default 64.
 	MaxDepth int `json:"max_depth,omitempty"`
+	// LogPayloads, when above 0, adds up to that many bytes of the body to
+	// the route's log lines (the DEBUG line of a stored or duplicate event
+	// and the sampled line of a refusal): for debugging only, since bodies
+	// carry customers' data. Default 0: no payload is ever logged.
+	LogPayloads int64 `json:"log_payloads,omitempty"`
 
 	source   string
 	verifier verifier.Verifier
@@ -196,6 +203,9 @@ func (h *Handler) Validate() error {
 	if h.MaxSize >= h.app.MaxBuffered {
 		return fmt.Errorf("webhook %s: max_size must be below the hookgate max_buffered of %s, or no body of max_size could be received", h.source, humanize.IBytes(uint64(h.app.MaxBuffered)))
 	}
+	if h.LogPayloads < 0 {
+		return fmt.Errorf("webhook %s: log_payloads must not be negative", h.source)
+	}
 	if h.MaxDepth < 1 || h.MaxDepth > event.MaxDepthLimit {
 		return fmt.Errorf("webhook %s: max_depth must be between 1 and %d", h.source, event.MaxDepthLimit)
 	}
@@ -239,9 +249,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		// Check first: building fields for a disabled level costs on
 		// every request.
 		if ce := h.logger.Check(zap.DebugLevel, "event "+res.outcome.String()); ce != nil {
-			ce.Write(zap.String("event_id", res.id), zap.String("source", h.source), zap.String("tenant", res.tenant),
+			fs := []zap.Field{zap.String("event_id", res.id), zap.String("source", h.source), zap.String("tenant", res.tenant),
 				zap.String("type", res.typ), zap.String("outcome", res.outcome.String()), zap.Int("status", res.status),
-				zap.Float64("latency_ms", float64(latency.Microseconds())/1000), zap.String("request_id", requestID(r)))
+				zap.Float64("latency_ms", float64(latency.Microseconds())/1000), zap.String("request_id", requestID(r))}
+			if h.LogPayloads > 0 {
+				fs = append(fs, zap.String("payload", res.payload))
+			}
+			ce.Write(fs...)
 		}
 	}
 	return res.err
@@ -252,6 +266,7 @@ type ingested struct {
 	outcome         ingestOutcome
 	status          int
 	id, tenant, typ string // empty until known
+	payload         string // with log_payloads and DEBUG on: the start of the body
 	err             error
 }
 
@@ -297,12 +312,17 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 	}
 	stored, dedupe, code, msg := h.check(r, body)
 	if code != 0 {
+		// Logged before the buffer goes back to the pool for another request.
+		res := h.rejectBody(w, r, code, msg, body)
 		putBody(bufp, body)
-		return h.reject(w, r, code, msg)
+		return res
 	}
 
 	outcome, err := h.app.store.appender.AppendWithin(r.Context(), time.Duration(h.app.Timeout), h.keys, time.Duration(h.DedupeTTL), &stored, dedupe)
 	res := ingested{id: stored.ID, tenant: stored.Tenant, typ: stored.Type}
+	if h.LogPayloads > 0 && h.logger.Core().Enabled(zap.DebugLevel) {
+		res.payload = payload(body, h.LogPayloads)
+	}
 	if err != nil {
 		// The appender may still read body: the buffer is not reused. The
 		// append may yet succeed; the provider's retry is then a duplicate.
@@ -388,12 +408,31 @@ func auditable(v string) bool {
 }
 
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, code int, msg string) ingested {
+	return h.rejectBody(w, r, code, msg, nil)
+}
+
+// rejectBody is reject for a request whose body was read: with
+// log_payloads, its line carries the start of body.
+func (h *Handler) rejectBody(w http.ResponseWriter, r *http.Request, code int, msg string, body []byte) ingested {
 	o := rejection(code)
 	h.rejects.write(h.now(), func() []zap.Field {
-		return []zap.Field{zap.String("source", h.source), zap.String("outcome", o.String()), zap.Int("status", code),
+		fs := []zap.Field{zap.String("source", h.source), zap.String("outcome", o.String()), zap.Int("status", code),
 			zap.String("reason", msg), zap.String("remote", r.RemoteAddr), zap.String("request_id", requestID(r))}
+		if h.LogPayloads > 0 && body != nil {
+			fs = append(fs, zap.String("payload", payload(body, h.LogPayloads)))
+		}
+		return fs
 	})
 	return ingested{outcome: o, status: code, err: replyError(w, code, msg)}
+}
+
+// payload copies at most limit bytes of body for a log line: the buffer
+// is reused by the next request once this one is answered.
+func payload(body []byte, limit int64) string {
+	if int64(len(body)) > limit {
+		return string(body[:limit]) + "…"
+	}
+	return string(body)
 }
 
 // requestID is Caddy's id of the request, {http.request.uuid}: the same
