@@ -58,6 +58,7 @@ var normalizers = map[string]normalizer{
 	"gitlab":      normalizeGitLab,
 	"paddle":      normalizePaddle,
 	"linear":      normalizeLinear,
+	"intercom":    normalizeIntercom,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

@@ -208,6 +208,8 @@ func FuzzNormalize(f *testing.F) {
 		{"paddle", "customer.created", `{"data":"x","occurred_at":5}`},
 		{"linear", "Issue", `{"action":"create","type":"Issue","actor":{"id":"u"},"createdAt":"x","webhookTimestamp":253402300799999,"data":{"id":"i"}}`},
 		{"linear", "", `{"webhookTimestamp":-1,"data":[]}`},
+		{"intercom", "conversation.admin.replied", `{"created_at":1571080403,"data":{"item":{"type":"conversation","id":"1","conversation_parts":{"conversation_parts":[{"author":{"id":"5","email":"a@b"}}]}}}}`},
+		{"intercom", "contact.created", `{"data":{"item":{"type":"contact","user":{"id":2}}}}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},

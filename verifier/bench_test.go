@@ -2,10 +2,12 @@ package verifier
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -126,4 +128,76 @@ func BenchmarkStripeParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// presetRequest signs body for preset p at benchTS the way its sender
+// does, from the preset's own options: only for benchmarks, where the
+// vectors of presets_test.go have proved those options right.
+func presetRequest(b *testing.B, p Preset, secret string, body []byte) http.Header {
+	b.Helper()
+	if p.Token != nil {
+		return headers(p.Token.Header, secret)
+	}
+	o := *p.HMAC
+	tpl, err := ParseTemplate(o.Template)
+	if o.Template == "" && (o.TimestampHeader != "" || strings.HasPrefix(o.TimestampFrom, "header:")) {
+		tpl, err = ParseTemplate("{ts}.{body}")
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	sf, _ := ParseSignatureFormat(o.SignatureFormat)
+	ts := benchTS
+	switch o.TimestampFormat {
+	case TimestampRFC3339:
+		ts = time.Unix(1700000000, 0).UTC().Format(time.RFC3339)
+	case TimestampUnixMS:
+		ts = benchTS + "000"
+	}
+	nh, _ := newHash(o.Algorithm)
+	m := hmac.New(nh, []byte(secret))
+	m.Write(tpl.Append(nil, ts, "msg_1", body))
+	sig := hex.EncodeToString(m.Sum(nil))
+	if o.Encoding == "base64" {
+		sig = base64.StdEncoding.EncodeToString(m.Sum(nil))
+	}
+	sig = o.Prefix + sig
+	h := http.Header{}
+	if sf.KV {
+		sig = sf.TSKey + "=" + ts + string(sf.Sep) + sf.SigKey + "=" + sig
+	}
+	h.Set(o.Header, sig)
+	if name, ok := strings.CutPrefix(o.TimestampFrom, "header:"); ok {
+		h.Set(name, ts)
+	}
+	return h
+}
+
+// BenchmarkPresets: each preset on the accept path for a 2 KB body (Linear's
+// carries its webhookTimestamp).
+func BenchmarkPresets(b *testing.B) {
+	for _, p := range Presets() {
+		b.Run(p.Name, func(b *testing.B) {
+			cfg := benchConfig()
+			v, err := p.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body := benchBody
+			if p.Name == "linear" {
+				body = append([]byte(`{"webhookTimestamp":1700000000000,`), benchBody[1:]...)
+			}
+			h := presetRequest(b, p, cfg.Secrets[0], body)
+			if err := verifyErr(v.Verify(h, body)); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := verifyErr(v.Verify(h, body)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,9 +1,18 @@
-// Generic HMAC, for senders without a scheme of their own: a configured
-// header carries [prefix]<signature>, the hex or base64 HMAC (SHA-1, SHA-256
-// or SHA-512) of the raw body or, when a timestamp header is configured, of
-// "<timestamp>.<body>" with the timestamp in unix seconds held to the
-// tolerance. Each value of a repeated signature header is a candidate, and
-// any one matching accepts.
+// Generic HMAC, for senders without a scheme of their own and the engine
+// of every HMAC preset (presets.go). A configured header carries the
+// signature: [prefix]<hex or base64 HMAC> (SHA-1, SHA-256 or SHA-512), or a
+// key-value list of a timestamp and signatures (sigformat.go). What is
+// MACed is the template (template.go) with {body} the raw body, {ts} the
+// timestamp and {id} the id header as sent. A timestamp comes from a
+// header, the signature list or a body field, as unix seconds,
+// milliseconds or RFC 3339; it is held to the tolerance both ways, after
+// the MAC is checked. Any one signature matching under any one secret
+// accepts.
+//
+// Trust: a header timestamp or id is only signed when the template says
+// {ts} or {id}, so a header the template leaves out is refused as a
+// timestamp source (its age would prove nothing) and kept as a label
+// only as an id source. A body field is signed with the body.
 
 package verifier
 
@@ -17,30 +26,53 @@ import (
 	"hash"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/hookgate/caddy-hookgate/event"
 )
 
 // HMACOptions describe a generic HMAC scheme.
 type HMACOptions struct {
-	Header          string // header carrying the signature; required
-	Algorithm       string // "sha1", "sha256" (default) or "sha512"
-	Encoding        string // "hex" (default, either case) or "base64" (standard, padded)
-	Prefix          string // text before the signature, such as "sha256="
-	TimestampHeader string // optional header with unix seconds, signed as "<ts>.<body>"
+	Header    string // header carrying the signature; required
+	Algorithm string // "sha1", "sha256" (default) or "sha512"
+	Encoding  string // "hex" (default, either case) or "base64" (standard, padded)
+	Prefix    string // text before each signature, such as "sha256="
+	// SignatureFormat is "plain" (default) or a key-value list such as
+	// "kv sep=; ts=ts sig=h1" (see ParseSignatureFormat).
+	SignatureFormat string
+	// Template is what is MACed: literal text and {body}, {ts}, {id}.
+	// Default "{body}", or "{ts}.{body}" with a timestamp source.
+	Template string
+	// TimestampFrom is "header:<Name>" or "json:<field>"; a kv signature
+	// format with ts= is a source of its own. TimestampHeader is the older
+	// spelling of header:<Name>.
+	TimestampFrom, TimestampHeader string
+	// TimestampFormat is "unix" (default), "unix_ms" or "rfc3339".
+	TimestampFormat string
 
-	IDHeader, IDField     string // where the event id lives, for the Locator
-	TypeHeader, TypeField string // where the event type lives, for the Locator
+	// IDFrom and TypeFrom are "header:<Name>" or "json:<field>";
+	// IDHeader/IDField and TypeHeader/TypeField are their older spellings.
+	IDFrom, IDHeader, IDField       string
+	TypeFrom, TypeHeader, TypeField string
 }
 
 // HMAC verifies a configurable HMAC signature header.
 type HMAC struct {
-	header          string
-	prefix          string
-	timestampHeader string
-	size            int
-	base64          bool
-	keys            []*macKey
-	window          window
-	locator         Locator
+	header   string
+	prefix   string
+	size     int
+	base64   bool
+	format   SignatureFormat
+	template Template
+	// Where the timestamp is: tsHeader, tsField, or the kv list's ts key
+	// (format.TSKey); none of them for a scheme that signs no time.
+	tsHeader, tsField string
+	tsKeys            []string // []string{tsField}, for event.Scan
+	tsFormat          timestampFormat
+	idHeader          string // the signed {id} header; "" without {id}
+	keys              []*macKey
+	window            window
+	locator           Locator
 }
 
 // NewHMAC builds a generic HMAC verifier; the secrets are used as plain bytes.
@@ -48,107 +80,212 @@ func NewHMAC(cfg Config, opts HMACOptions) (*HMAC, error) {
 	return newHMAC("hmac", cfg, opts)
 }
 
-func newHMAC(scheme string, cfg Config, opts HMACOptions) (*HMAC, error) {
-	if opts.Header == "" {
-		return nil, errors.New(scheme + ": signature header is required")
-	}
-	var newHash func() hash.Hash
-	switch opts.Algorithm {
+// newHash returns the hash of an algorithm option.
+func newHash(algorithm string) (func() hash.Hash, error) {
+	switch algorithm {
 	case "sha1":
-		newHash = sha1.New
+		return sha1.New, nil
 	case "", "sha256":
-		newHash = sha256.New
+		return sha256.New, nil
 	case "sha512":
-		newHash = sha512.New
-	default:
-		return nil, fmt.Errorf("%s: unknown algorithm %q (want sha1, sha256 or sha512)", scheme, opts.Algorithm)
+		return sha512.New, nil
+	}
+	return nil, fmt.Errorf("unknown algorithm %q (want sha1, sha256 or sha512)", algorithm)
+}
+
+func newHMAC(scheme string, cfg Config, opts HMACOptions) (*HMAC, error) {
+	v, err := buildHMAC(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", scheme, err)
+	}
+	nh, _ := newHash(opts.Algorithm)
+	if v.keys, err = macKeys(scheme, cfg.Secrets, nh); err != nil {
+		return nil, err
+	}
+	if v.window, err = newWindow(scheme, cfg); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// CheckHMACOptions reports what NewHMAC would refuse in opts, secrets
+// aside: the Caddyfile adapter calls it so that a bad option names its
+// line, and sign/ so that it signs only what a route can verify.
+func CheckHMACOptions(opts HMACOptions) error {
+	_, err := buildHMAC(opts)
+	return err
+}
+
+func buildHMAC(opts HMACOptions) (*HMAC, error) {
+	if opts.Header == "" {
+		return nil, errors.New("signature header is required")
+	}
+	if !validHeaderName(opts.Header) {
+		return nil, fmt.Errorf("header %q is not a header name", opts.Header)
+	}
+	nh, err := newHash(opts.Algorithm)
+	if err != nil {
+		return nil, err
 	}
 	v := &HMAC{
 		header: http.CanonicalHeaderKey(opts.Header),
 		prefix: opts.Prefix,
-		size:   newHash().Size(),
+		size:   nh().Size(),
 	}
 	switch opts.Encoding {
 	case "", "hex":
 	case "base64":
 		v.base64 = true
 	default:
-		return nil, fmt.Errorf("%s: unknown encoding %q (want hex or base64)", scheme, opts.Encoding)
+		return nil, fmt.Errorf("unknown encoding %q (want hex or base64)", opts.Encoding)
 	}
-	var err error
-	if v.keys, err = macKeys(scheme, cfg.Secrets, newHash); err != nil {
+	if v.format, err = ParseSignatureFormat(opts.SignatureFormat); err != nil {
 		return nil, err
 	}
-	if v.window, err = newWindow(scheme, cfg); err != nil {
+	if v.tsFormat, err = parseTimestampFormat(opts.TimestampFormat); err != nil {
 		return nil, err
 	}
-	loc := fieldsLocator(opts.IDHeader, opts.IDField, opts.TypeHeader, opts.TypeField)
-	if opts.TimestampHeader != "" {
-		v.timestampHeader = http.CanonicalHeaderKey(opts.TimestampHeader)
+	ts, err := mergeSource("timestamp_from", opts.TimestampFrom, opts.TimestampHeader, "")
+	if err != nil {
+		return nil, err
 	}
-	for _, name := range []string{loc.IDHeader, loc.TypeHeader, v.timestampHeader} {
+	v.tsHeader, v.tsField = ts.header, ts.json
+	v.tsKeys = []string{ts.json}
+	sources := 0
+	for _, set := range []bool{v.tsHeader != "", v.tsField != "", v.format.TSKey != ""} {
+		if set {
+			sources++
+		}
+	}
+	if sources > 1 {
+		return nil, errors.New("the timestamp comes from one place: timestamp_from or the signature format's ts=, not both")
+	}
+	template := opts.Template
+	if template == "" && (v.tsHeader != "" || v.format.TSKey != "") {
+		template = "{ts}.{body}" // what timestamp_header always signed
+	}
+	if v.template, err = ParseTemplate(template); err != nil {
+		return nil, err
+	}
+	switch {
+	case v.template.HasTimestamp() && sources == 0:
+		return nil, errors.New("the template signs {ts}, but no timestamp_from (or signature format ts=) says where it is")
+	case !v.template.HasTimestamp() && v.tsField == "" && sources > 0:
+		// A body field is signed with the body; a header is not.
+		return nil, errors.New("the timestamp is not signed: a header timestamp must be {ts} in the template")
+	}
+	id, err := mergeSource("id_from", opts.IDFrom, opts.IDHeader, opts.IDField)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := mergeSource("type_from", opts.TypeFrom, opts.TypeHeader, opts.TypeField)
+	if err != nil {
+		return nil, err
+	}
+	if v.template.HasID() {
+		if id.header == "" {
+			return nil, errors.New("the template signs {id}, which needs id_from header:<Name>")
+		}
+		v.idHeader = id.header
+	}
+	v.locator = eventLocator(id, typ, v.template.HasID())
+	for _, name := range []string{id.header, typ.header, v.tsHeader} {
 		if name == v.header {
 			// It would be stored with the event, and the signature with it.
-			return nil, errors.New(scheme + ": the id, type or timestamp header must not be the signature header")
+			return nil, errors.New("the id, type or timestamp header must not be the signature header")
 		}
-		if name != "" {
-			loc.Audit = append(loc.Audit, name)
+		if name != "" && !contains(v.locator.Audit, name) {
+			v.locator.Audit = append(v.locator.Audit, name)
 		}
 	}
-	v.locator = loc
 	return v, nil
 }
 
-func canonicalOrEmpty(name string) string {
-	if name == "" {
-		return ""
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
 	}
-	return http.CanonicalHeaderKey(name)
+	return false
 }
 
-// fieldsLocator is the Locator of a generic scheme. An id header is only a
-// label (it is not signed); the type header is read when no type field is
-// set, and cannot re-type a replay since the dedupe key leaves it out.
-func fieldsLocator(idHeader, idField, typeHeader, typeField string) Locator {
-	return Locator{
-		IDHeader:   canonicalOrEmpty(idHeader),
-		IDField:    idField,
-		TypeHeader: canonicalOrEmpty(typeHeader),
-		TypeField:  typeField,
-	}
-}
-
-// Verify checks the signature header and, if configured, the timestamp.
+// Verify checks the signature header and, where the scheme has one, the
+// timestamp. The MAC is checked before the age, so ErrStale always means
+// an authentic but late (or replayed) request.
 func (v *HMAC) Verify(h http.Header, body []byte) (Signed, error) {
 	values := h[v.header]
 	if len(values) == 0 || values[0] == "" {
 		return Signed{}, ErrMissing
 	}
-	var ts string
-	var unix int64
-	if v.timestampHeader != "" {
-		if ts = headerValue(h, v.timestampHeader); ts == "" {
-			return Signed{}, ErrMissing
-		}
+	var ts, id string
+	switch {
+	case v.format.KV:
 		var ok bool
-		if unix, ok = parseTimestamp(ts); !ok {
+		if ts, ok = v.format.kvTimestamp(values[0], v.wellFormed); !ok {
 			return Signed{}, ErrMalformed
 		}
-	}
-	if !v.anyWellFormed(values) {
+	case !v.anyWellFormed(values):
 		return Signed{}, ErrMalformed
 	}
-	var prefix []string
-	if ts != "" {
-		prefix = []string{ts, "."}
+	if v.tsHeader != "" {
+		if ts = headerValue(h, v.tsHeader); ts == "" {
+			return Signed{}, ErrMissing
+		}
 	}
-	if !signedWith(v.keys, func(mac []byte) bool { return v.anyMatches(values, mac) }, body, prefix...) {
+	if v.idHeader != "" {
+		if id = headerValue(h, v.idHeader); id == "" {
+			return Signed{}, ErrMissing
+		}
+	}
+	var at time.Time
+	parsed := false
+	if v.tsField != "" && v.template.HasTimestamp() {
+		// Needed for the MAC; otherwise it is read once the body is known
+		// to be the sender's.
+		var err error
+		if ts, at, err = v.bodyTimestamp(body); err != nil {
+			return Signed{}, err
+		}
+		parsed = true
+	} else if ts != "" {
+		var ok bool
+		if at, ok = v.tsFormat.parse(ts); !ok {
+			return Signed{}, ErrMalformed
+		}
+		parsed = true
+	}
+	var before, after [maxTemplateParts]string
+	nb, na := v.template.expand(&before, &after, ts, id)
+	if !signedAround(v.keys, func(mac []byte) bool { return v.anyMatches(values, mac) }, before[:nb], body, after[:na]) {
 		return Signed{}, ErrMismatch
 	}
-	if ts != "" && !v.window.contains(unix) {
+	if v.tsField != "" && !parsed {
+		var err error
+		if ts, at, err = v.bodyTimestamp(body); err != nil {
+			return Signed{}, err
+		}
+		parsed = true
+	}
+	if parsed && !v.window.containsTime(at) {
 		return Signed{}, ErrStale
 	}
-	return Signed{Timestamp: ts}, nil
+	return Signed{ID: id, Timestamp: ts}, nil
+}
+
+// bodyTimestamp reads the timestamp field of a JSON body: a number (or a
+// string) in the configured format. A body without it, or not JSON, has no
+// timestamp to check, which is ErrMissing.
+func (v *HMAC) bodyTimestamp(body []byte) (string, time.Time, error) {
+	var out [1]string
+	if err := event.Scan(body, v.tsKeys, out[:]); err != nil || out[0] == "" {
+		return "", time.Time{}, ErrMissing
+	}
+	at, ok := v.tsFormat.parse(out[0])
+	if !ok {
+		return "", time.Time{}, ErrMalformed
+	}
+	return out[0], at, nil
 }
 
 // Locate returns the locations given in the options; the slices are shared
@@ -156,19 +293,29 @@ func (v *HMAC) Verify(h http.Header, body []byte) (Signed, error) {
 func (v *HMAC) Locate() Locator { return v.locator }
 
 func (v *HMAC) anyWellFormed(values []string) bool {
-	var sig [sha512.Size]byte
 	for _, value := range values {
-		if v.decode(sig[:v.size], value) {
+		if v.wellFormed(value) {
 			return true
 		}
 	}
 	return false
 }
 
-func (v *HMAC) anyMatches(values []string, mac []byte) bool {
+func (v *HMAC) wellFormed(value string) bool {
 	var sig [sha512.Size]byte
+	return v.decode(sig[:v.size], value)
+}
+
+func (v *HMAC) anyMatches(values []string, mac []byte) bool {
+	matches := func(value string) bool {
+		var sig [sha512.Size]byte
+		return v.decode(sig[:v.size], value) && hmac.Equal(sig[:v.size], mac)
+	}
+	if v.format.KV {
+		return v.format.kvAnyMatches(values[0], matches)
+	}
 	for _, value := range values {
-		if v.decode(sig[:v.size], value) && hmac.Equal(sig[:v.size], mac) {
+		if matches(value) {
 			return true
 		}
 	}

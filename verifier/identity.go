@@ -71,9 +71,9 @@ func Identify(s Signed, loc Locator, h http.Header, body []byte, f BodyFields) (
 		id.Type = bodyType
 	} else if loc.TypeHeader != "" {
 		id.Type = headerValue(h, loc.TypeHeader)
-		if id.Type != "" && loc.ActionField != "" && f.Action != "" {
-			id.Type += "." + f.Action
-		}
+	}
+	if id.Type != "" && loc.ActionField != "" && f.Action != "" {
+		id.Type += "." + f.Action
 	}
 	if id.Type != "" && !visibleASCII(id.Type, MaxTypeLen) {
 		return Identity{}, &IdentityError{"event type must be at most 256 visible ASCII characters"}

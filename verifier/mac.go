@@ -77,6 +77,27 @@ func signedWith(keys []*macKey, matches func(mac []byte) bool, body []byte, part
 	return false
 }
 
+// signedAround is signedWith for schemes whose signed string has parts
+// after the body as well as before it (a template such as "{body}{ts}").
+func signedAround(keys []*macKey, matches func(mac []byte) bool, before []string, body []byte, after []string) bool {
+	for _, k := range keys {
+		m := k.get()
+		for _, p := range before {
+			m.writeString(p)
+		}
+		m.write(body)
+		for _, p := range after {
+			m.writeString(p)
+		}
+		ok := matches(m.mac())
+		k.put(m)
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
 func (k *macKey) get() *macState { return k.pool.Get().(*macState) }
 
 func (k *macKey) put(m *macState) {

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net/http"
 )
 
@@ -17,8 +18,11 @@ import (
 type TokenOptions struct {
 	Header string // header carrying the token; required
 
-	IDHeader, IDField     string // where the event id lives, for the Locator
-	TypeHeader, TypeField string // where the event type lives, for the Locator
+	// IDFrom and TypeFrom are "header:<Name>" or "json:<field>";
+	// IDHeader/IDField and TypeHeader/TypeField are their older spellings.
+	// A header id is a label: nothing here is signed.
+	IDFrom, IDHeader, IDField       string
+	TypeFrom, TypeHeader, TypeField string
 }
 
 // Token verifies a static shared token.
@@ -34,11 +38,19 @@ type Token struct {
 
 // NewToken builds a shared-token verifier.
 func NewToken(cfg Config, opts TokenOptions) (*Token, error) {
+	return newToken("token", cfg, opts)
+}
+
+func newToken(scheme string, cfg Config, opts TokenOptions) (*Token, error) {
 	if opts.Header == "" {
-		return nil, errors.New("token: header is required")
+		return nil, errors.New(scheme + ": header is required")
 	}
-	if err := checkSecrets("token", cfg.Secrets); err != nil {
+	if err := checkSecrets(scheme, cfg.Secrets); err != nil {
 		return nil, err
+	}
+	loc, err := tokenLocator(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", scheme, err)
 	}
 	key := make([]byte, sha256.Size)
 	if _, err := rand.Read(key); err != nil {
@@ -48,7 +60,7 @@ func NewToken(cfg Config, opts TokenOptions) (*Token, error) {
 		header:  http.CanonicalHeaderKey(opts.Header),
 		mac:     newMACKey(sha256.New, key),
 		digests: make([][sha256.Size]byte, len(cfg.Secrets)),
-		locator: fieldsLocator(opts.IDHeader, opts.IDField, opts.TypeHeader, opts.TypeField),
+		locator: loc,
 	}
 	for i, s := range cfg.Secrets {
 		t.digest(&t.digests[i], s)
@@ -56,13 +68,35 @@ func NewToken(cfg Config, opts TokenOptions) (*Token, error) {
 	for _, name := range []string{t.locator.IDHeader, t.locator.TypeHeader} {
 		if name == t.header {
 			// It would be stored with the event, and the token with it.
-			return nil, errors.New("token: the id or type header must not be the token header")
+			return nil, errors.New(scheme + ": the id or type header must not be the token header")
 		}
 		if name != "" {
 			t.locator.Audit = append(t.locator.Audit, name)
 		}
 	}
 	return t, nil
+}
+
+func tokenLocator(opts TokenOptions) (Locator, error) {
+	id, err := mergeSource("id_from", opts.IDFrom, opts.IDHeader, opts.IDField)
+	if err != nil {
+		return Locator{}, err
+	}
+	typ, err := mergeSource("type_from", opts.TypeFrom, opts.TypeHeader, opts.TypeField)
+	if err != nil {
+		return Locator{}, err
+	}
+	return eventLocator(id, typ, false), nil
+}
+
+// CheckTokenOptions reports what NewToken would refuse in opts, secrets
+// aside.
+func CheckTokenOptions(opts TokenOptions) error {
+	if opts.Header == "" {
+		return errors.New("header is required")
+	}
+	_, err := tokenLocator(opts)
+	return err
 }
 
 // Verify compares the header's token with every secret, all of them every

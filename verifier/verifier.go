@@ -68,9 +68,10 @@ type Locator struct {
 	// includes it, so a replay cannot re-type a stored event.
 	TypeHeader string
 	// ActionField is a top-level body field whose value, when a string,
-	// is joined to a TypeHeader type ("issues" + "opened" is
-	// "issues.opened"), so a type glob can tell a GitHub issue opened from
-	// one closed.
+	// is joined to the type ("issues" + "opened" is "issues.opened", from
+	// GitHub's event header; Linear's body "type" and "action" give
+	// "Issue.create"), so a type glob can tell an issue opened from one
+	// closed.
 	ActionField string
 	ContentType string   // media type the provider always sends; "" accepts any
 	Audit       []string // headers stored with the event for audit and normalization

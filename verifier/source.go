@@ -1,0 +1,86 @@
+package verifier
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// fieldSource is where a generic scheme reads an id, a type or a
+// timestamp: a header ("header:<Name>") or a top-level field of the JSON
+// body ("json:<field>"). An *_from option sets one of the two.
+type fieldSource struct {
+	header string // canonical header name
+	json   string // top-level body field
+}
+
+// parseSource reads an *_from option; "" is no source.
+func parseSource(option, s string) (fieldSource, error) {
+	if s == "" {
+		return fieldSource{}, nil
+	}
+	kind, name, _ := strings.Cut(s, ":")
+	switch {
+	case kind == "header" && validHeaderName(name):
+		return fieldSource{header: http.CanonicalHeaderKey(name)}, nil
+	case kind == "json" && name != "" && !strings.Contains(name, "."):
+		return fieldSource{json: name}, nil
+	case kind == "json" && name != "":
+		return fieldSource{}, fmt.Errorf("%s %q: only top-level fields are read (no dotted paths yet)", option, s)
+	}
+	return fieldSource{}, fmt.Errorf("%s %q: want header:<Name> or json:<top-level field>", option, s)
+}
+
+// mergeSource applies an *_from option or its older spellings
+// (id_header and id_field, and the like), refusing a mix of the two. The
+// older pair may both be set, as before: a body id then names the event
+// and the header is a label that must agree with it (see Identify).
+func mergeSource(option, from, header, field string) (fieldSource, error) {
+	if from != "" && (header != "" || field != "") {
+		return fieldSource{}, fmt.Errorf("%s: give %s or the older header/field options, not both", option, option)
+	}
+	if from != "" {
+		return parseSource(option, from)
+	}
+	if header != "" && !validHeaderName(header) {
+		return fieldSource{}, fmt.Errorf("%s: %q is not a header name", option, header)
+	}
+	return fieldSource{header: canonicalOrEmpty(header), json: field}, nil
+}
+
+func canonicalOrEmpty(name string) string {
+	if name == "" {
+		return ""
+	}
+	return http.CanonicalHeaderKey(name)
+}
+
+// validHeaderName accepts RFC 9110 token characters.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// eventLocator is the Locator of a generic scheme, from its id and type
+// sources. A header id is a label (kept for audit, never what makes an
+// event new) unless the scheme signs it; a header type is read only
+// because no body field is named, and cannot re-type a replay since the
+// dedupe key leaves it out.
+func eventLocator(id, typ fieldSource, idSigned bool) Locator {
+	loc := Locator{IDField: id.json, TypeField: typ.json, TypeHeader: typ.header}
+	if !idSigned {
+		loc.IDHeader = id.header
+	}
+	return loc
+}
