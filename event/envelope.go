@@ -59,6 +59,7 @@ var normalizers = map[string]normalizer{
 	"paddle":      normalizePaddle,
 	"linear":      normalizeLinear,
 	"intercom":    normalizeIntercom,
+	"calendly":    normalizeCalendly,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,
