@@ -7,7 +7,9 @@ import (
 
 func TestNormalizeIntercom(t *testing.T) {
 	replied := readTestdata(t, "intercom/conversation_admin_replied.json")
-	var n struct{ Data struct{ Item json.RawMessage } }
+	var n struct {
+		Data struct{ Item json.RawMessage }
+	}
 	if err := json.Unmarshal(replied, &n); err != nil {
 		t.Fatal(err)
 	}

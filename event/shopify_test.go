@@ -107,9 +107,6 @@ func TestTypeOf(t *testing.T) {
 	for _, c := range []struct{ name, source, header, want string }{
 		{"shopify topics become dotted", "shopify", "orders/create", "orders.create"},
 		{"shopify topics with two slashes keep both parts", "shopify", "app_subscriptions/approaching_capped_amount", "app_subscriptions.approaching_capped_amount"},
-		{"gitlab event names lose Hook and their spaces", "gitlab", "Merge Request Hook", "merge_request"},
-		{"gitlab push", "gitlab", "Push Hook", "push"},
-		{"gitlab tag push", "gitlab", "Tag Push Hook", "tag_push"},
 		{"other sources are unchanged", "woocommerce", "order.created", "order.created"},
 		{"an empty header stays empty", "shopify", "", ""},
 	} {
