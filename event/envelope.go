@@ -60,6 +60,7 @@ var normalizers = map[string]normalizer{
 	"linear":      normalizeLinear,
 	"intercom":    normalizeIntercom,
 	"calendly":    normalizeCalendly,
+	"typeform":    normalizeTypeform,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

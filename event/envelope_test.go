@@ -211,6 +211,7 @@ func FuzzNormalize(f *testing.F) {
 		{"intercom", "conversation.admin.replied", `{"created_at":1571080403,"data":{"item":{"type":"conversation","id":"1","conversation_parts":{"conversation_parts":[{"author":{"id":"5","email":"a@b"}}]}}}}`},
 		{"intercom", "contact.created", `{"data":{"item":{"type":"contact","user":{"id":2}}}}`},
 		{"calendly", "invitee.canceled", `{"created_at":"2020-11-23T17:51:19.000000Z","payload":{"uri":"u","email":"a@b","cancellation":{"canceler_type":"host","reason":"r"}}}`},
+		{"typeform", "form_response", `{"form_response":{"token":"t","submitted_at":"2018-01-18T18:17:02Z","answers":[{"type":"email","email":"a@b"},{"type":"email"}]}}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},
