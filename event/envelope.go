@@ -61,6 +61,7 @@ var normalizers = map[string]normalizer{
 	"intercom":    normalizeIntercom,
 	"calendly":    normalizeCalendly,
 	"typeform":    normalizeTypeform,
+	"zendesk":     normalizeZendesk,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

@@ -212,6 +212,8 @@ func FuzzNormalize(f *testing.F) {
 		{"intercom", "contact.created", `{"data":{"item":{"type":"contact","user":{"id":2}}}}`},
 		{"calendly", "invitee.canceled", `{"created_at":"2020-11-23T17:51:19.000000Z","payload":{"uri":"u","email":"a@b","cancellation":{"canceler_type":"host","reason":"r"}}}`},
 		{"typeform", "form_response", `{"form_response":{"token":"t","submitted_at":"2018-01-18T18:17:02Z","answers":[{"type":"email","email":"a@b"},{"type":"email"}]}}`},
+		{"zendesk", "zen:event-type:ticket.created", `{"time":"2024-04-17T17:18:10Z","subject":"zen:ticket:35436","detail":{"requester_id":1}}`},
+		{"zendesk", "", `{"subject":"zen:","event":{"actor":{"id":"zd:answerBot"}}}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},
