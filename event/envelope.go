@@ -62,6 +62,7 @@ var normalizers = map[string]normalizer{
 	"calendly":    normalizeCalendly,
 	"typeform":    normalizeTypeform,
 	"zendesk":     normalizeZendesk,
+	"razorpay":    normalizeRazorpay,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

@@ -214,6 +214,8 @@ func FuzzNormalize(f *testing.F) {
 		{"typeform", "form_response", `{"form_response":{"token":"t","submitted_at":"2018-01-18T18:17:02Z","answers":[{"type":"email","email":"a@b"},{"type":"email"}]}}`},
 		{"zendesk", "zen:event-type:ticket.created", `{"time":"2024-04-17T17:18:10Z","subject":"zen:ticket:35436","detail":{"requester_id":1}}`},
 		{"zendesk", "", `{"subject":"zen:","event":{"actor":{"id":"zd:answerBot"}}}`},
+		{"razorpay", "payment.failed", `{"contains":["payment"],"payload":{"payment":{"entity":{"id":"pay_1","entity":"payment","error_reason":"x"}}},"created_at":1567674606}`},
+		{"razorpay", "order.paid", `{"contains":["order"],"payload":{"order":[],"payment":{"entity":5}}}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},
