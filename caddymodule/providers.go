@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"strings"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
@@ -86,22 +88,33 @@ func (WordPress) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 }
 
 // EventFields says where a generic provider's event id and type live.
-// Without an id location the body hash is the id.
+// Without an id location the hash of the signed bytes is the id.
 type EventFields struct {
-	// IDHeader is the header carrying the event id.
+	// IDFrom is where the event id is: "header:<Name>" (a label, unless
+	// the hmac template signs it as {id}) or "json:<field>", a top-level
+	// field of the signed body.
+	IDFrom string `json:"id_from,omitempty"`
+	// TypeFrom is where the event type is: "header:<Name>" or "json:<field>".
+	TypeFrom string `json:"type_from,omitempty"`
+	// IDHeader is the header carrying the event id (id_from header:<Name>).
 	IDHeader string `json:"id_header,omitempty"`
-	// IDField is the top-level JSON field carrying the event id.
+	// IDField is the top-level JSON field carrying the event id (id_from json:<field>).
 	IDField string `json:"id_field,omitempty"`
-	// TypeHeader is the header carrying the event type.
+	// TypeHeader is the header carrying the event type (type_from header:<Name>).
 	TypeHeader string `json:"type_header,omitempty"`
-	// TypeField is the top-level JSON field carrying the event type.
+	// TypeField is the top-level JSON field carrying the event type (type_from json:<field>).
 	TypeField string `json:"type_field,omitempty"`
 }
 
-// unmarshalOption parses id_header, id_field, type_header and type_field.
+// unmarshalOption parses id_from, type_from, id_header, id_field,
+// type_header and type_field.
 func (f *EventFields) unmarshalOption(d *caddyfile.Dispenser) (bool, error) {
 	var dst *string
 	switch d.Val() {
+	case "id_from":
+		dst = &f.IDFrom
+	case "type_from":
+		dst = &f.TypeFrom
 	case "id_header":
 		dst = &f.IDHeader
 	case "id_field":
@@ -113,7 +126,16 @@ func (f *EventFields) unmarshalOption(d *caddyfile.Dispenser) (bool, error) {
 	default:
 		return false, nil
 	}
-	return true, singleArg(d, dst)
+	name := d.Val()
+	if err := singleArg(d, dst); err != nil {
+		return true, err
+	}
+	if name == "id_from" || name == "type_from" {
+		if err := verifier.CheckSource(name, *dst); err != nil {
+			return true, d.Err(err.Error())
+		}
+	}
+	return true, nil
 }
 
 // HMAC verifies a generic HMAC signature header.
@@ -126,9 +148,22 @@ type HMAC struct {
 	Encoding string `json:"encoding,omitempty"`
 	// Prefix before the signature in the header, such as "sha256=".
 	Prefix string `json:"prefix,omitempty"`
-	// TimestampHeader, when set, names a header with unix seconds; the
-	// signed bytes are then "<timestamp>.<body>" and tolerance applies.
+	// SignatureFormat is how the header holds signatures: "plain"
+	// (default) or a key-value list, "kv [sep=<char>] [ts=<key>]
+	// sig=<key>" ("kv sep=; ts=ts sig=h1" reads Paddle's ts=…;h1=…).
+	SignatureFormat string `json:"signature_format,omitempty"`
+	// Template is the signed string: literal text with {body}, {ts} and
+	// {id}. Default "{body}", or "{ts}.{body}" with a timestamp header.
+	Template string `json:"template,omitempty"`
+	// TimestampFrom is where the signed timestamp is: "header:<Name>"
+	// (then {ts} must be in the template) or "json:<field>". It is held
+	// to the tolerance both ways.
+	TimestampFrom string `json:"timestamp_from,omitempty"`
+	// TimestampHeader is the older spelling of timestamp_from
+	// header:<Name>; with no template it signs "<timestamp>.<body>".
 	TimestampHeader string `json:"timestamp_header,omitempty"`
+	// TimestampFormat is unix (seconds, default), unix_ms or rfc3339.
+	TimestampFormat string `json:"timestamp_format,omitempty"`
 	EventFields
 }
 
@@ -136,28 +171,80 @@ func (HMAC) CaddyModule() caddy.ModuleInfo {
 	return providerInfo("hmac", func() caddy.Module { return new(HMAC) })
 }
 
-func (h HMAC) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
-	return verifier.NewHMAC(cfg, verifier.HMACOptions{
+func (h HMAC) options() verifier.HMACOptions {
+	return verifier.HMACOptions{
 		Header: h.Header, Algorithm: h.Algorithm, Encoding: h.Encoding, Prefix: h.Prefix,
-		TimestampHeader: h.TimestampHeader,
-		IDHeader:        h.IDHeader, IDField: h.IDField, TypeHeader: h.TypeHeader, TypeField: h.TypeField,
-	})
+		SignatureFormat: h.SignatureFormat, Template: h.Template,
+		TimestampFrom: h.TimestampFrom, TimestampHeader: h.TimestampHeader, TimestampFormat: h.TimestampFormat,
+		IDFrom: h.IDFrom, IDHeader: h.IDHeader, IDField: h.IDField,
+		TypeFrom: h.TypeFrom, TypeHeader: h.TypeHeader, TypeField: h.TypeField,
+	}
 }
 
-// UnmarshalOption parses header, algorithm, encoding, prefix,
-// timestamp_header and the event field options.
+func (h HMAC) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
+	return verifier.NewHMAC(cfg, h.options())
+}
+
+// UnmarshalOption parses the hmac options inside a webhook block:
+//
+//	webhook /hooks/acme hmac {
+//	    secret           {env.ACME_SECRET}
+//	    header           <name>                       # required
+//	    algorithm        sha1|sha256|sha512           # default sha256
+//	    encoding         hex|base64                   # default hex
+//	    prefix           <string>                     # e.g. sha256=
+//	    signature_format plain | kv [sep=<c>] [ts=<key>] sig=<key>
+//	    template         <text with {body} {ts} {id}> # default {body}
+//	    timestamp_from   header:<Name> | json:<field>
+//	    timestamp_format unix|unix_ms|rfc3339         # default unix
+//	    id_from          header:<Name> | json:<field>
+//	    type_from        header:<Name> | json:<field>
+//	    timestamp_header | id_header | id_field | type_header | type_field  <name>   # older spellings
+//	}
+//
+// Each value is checked on its line; how the options fit together (a
+// header timestamp must be {ts} in the template, {id} needs id_from
+// header:) is checked when the config is loaded.
 func (h *HMAC) UnmarshalOption(d *caddyfile.Dispenser) error {
 	if ok, err := h.unmarshalOption(d); ok {
 		return err
 	}
+	name := d.Val()
+	if name == "signature_format" {
+		args := d.RemainingArgs()
+		if len(args) == 0 {
+			return d.ArgErr()
+		}
+		h.SignatureFormat = strings.Join(args, " ")
+		if _, err := verifier.ParseSignatureFormat(h.SignatureFormat); err != nil {
+			return d.Err(err.Error())
+		}
+		return nil
+	}
 	dst := map[string]*string{
 		"header": &h.Header, "algorithm": &h.Algorithm, "encoding": &h.Encoding,
 		"prefix": &h.Prefix, "timestamp_header": &h.TimestampHeader,
-	}[d.Val()]
+		"template": &h.Template, "timestamp_from": &h.TimestampFrom, "timestamp_format": &h.TimestampFormat,
+	}[name]
 	if dst == nil {
-		return d.Errf("unknown hmac option %q", d.Val())
+		return d.Errf("unknown hmac option %q", name)
 	}
-	return singleArg(d, dst)
+	if err := singleArg(d, dst); err != nil {
+		return err
+	}
+	var err error
+	switch name {
+	case "template":
+		_, err = verifier.ParseTemplate(h.Template)
+	case "timestamp_from":
+		err = verifier.CheckSource(name, h.TimestampFrom)
+	case "timestamp_format":
+		err = verifier.CheckTimestampFormat(h.TimestampFormat)
+	}
+	if err != nil {
+		return d.Err(err.Error())
+	}
+	return nil
 }
 
 // Token checks a static shared token in a header, for senders that sign
@@ -174,8 +261,9 @@ func (Token) CaddyModule() caddy.ModuleInfo {
 
 func (t Token) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 	return verifier.NewToken(cfg, verifier.TokenOptions{
-		Header:   t.Header,
-		IDHeader: t.IDHeader, IDField: t.IDField, TypeHeader: t.TypeHeader, TypeField: t.TypeField,
+		Header: t.Header,
+		IDFrom: t.IDFrom, IDHeader: t.IDHeader, IDField: t.IDField,
+		TypeFrom: t.TypeFrom, TypeHeader: t.TypeHeader, TypeField: t.TypeField,
 	})
 }
 

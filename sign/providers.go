@@ -2,9 +2,7 @@ package sign
 
 import (
 	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/verifier"
 )
 
 // MAC is the HMAC of parts, in order, under key.
@@ -109,43 +109,17 @@ func WordPress(secret string, body []byte, at time.Time, id string, _ Options) (
 	return h, nil
 }
 
-// HMAC signs as a route with the hmac provider verifies: the body, or
-// "<unix>.<body>" with a timestamp header, under the secret's bytes, in
+// HMAC signs as a route with the hmac provider verifies, through the
+// same generic signer as the presets: the template (default the body, or
+// "<unix>.<body>" with a timestamp header) under the secret's bytes, in
 // Options.Header with Options.Prefix.
 func HMAC(secret string, body []byte, at time.Time, id string, opts Options) (http.Header, error) {
-	if opts.Header == "" {
-		return nil, errors.New("hmac: the signature header is required (the route's header option)")
-	}
-	var newHash func() hash.Hash
-	switch opts.Algorithm {
-	case "", "sha256":
-		newHash = sha256.New
-	case "sha1":
-		newHash = sha1.New
-	case "sha512":
-		newHash = sha512.New
-	default:
-		return nil, fmt.Errorf("hmac: unknown algorithm %q (want sha1, sha256 or sha512)", opts.Algorithm)
-	}
-	var encode func([]byte) string
-	switch opts.Encoding {
-	case "", "hex":
-		encode = hex.EncodeToString
-	case "base64":
-		encode = base64.StdEncoding.EncodeToString
-	default:
-		return nil, fmt.Errorf("hmac: unknown encoding %q (want hex or base64)", opts.Encoding)
-	}
-	h := jsonHeader()
-	parts := [][]byte{body}
-	if opts.TimestampHeader != "" {
-		ts := unix(at)
-		h.Set(opts.TimestampHeader, string(ts))
-		parts = [][]byte{ts, dot, body}
-	}
-	h.Set(opts.Header, opts.Prefix+encode(MAC(newHash, []byte(secret), parts...)))
-	setID(h, opts.IDHeader, id)
-	return h, nil
+	return signHMAC("hmac", verifier.HMACOptions{
+		Header: opts.Header, Algorithm: opts.Algorithm, Encoding: opts.Encoding, Prefix: opts.Prefix,
+		SignatureFormat: opts.SignatureFormat, Template: opts.Template,
+		TimestampHeader: opts.TimestampHeader, TimestampFrom: opts.TimestampFrom, TimestampFormat: opts.TimestampFormat,
+		IDHeader: opts.IDHeader, IDFrom: opts.IDFrom, TypeFrom: opts.TypeFrom,
+	}, secret, body, at, id, opts.Event)
 }
 
 // Token sends the shared token itself in Options.Header: it signs nothing.

@@ -34,7 +34,12 @@ type Options struct {
 	// IDHeader is where hmac and token send the id, when one is given
 	// (their id_header option); without it the id is not sent.
 	IDHeader string
-	// Event is GitHub's X-GitHub-Event; default "ping".
+	// Template, SignatureFormat, TimestampFrom, TimestampFormat, IDFrom
+	// and TypeFrom are hmac's options of those names.
+	Template, SignatureFormat, TimestampFrom, TimestampFormat, IDFrom, TypeFrom string
+	// Event is GitHub's X-GitHub-Event (default "ping"), and the type
+	// header of a preset or hmac route that reads the type from a header
+	// (Shopify's X-Shopify-Topic); there, without it, none is sent.
 	Event string
 	// Family is the Standard Webhooks header names: "webhook" (default)
 	// or "svix".

@@ -8,13 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	caddyv2 "github.com/caddyserver/caddy/v2"
 
 	_ "github.com/hookgate/caddy-hookgate/caddymodule"
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
+	"github.com/hookgate/caddy-hookgate/verifier"
 )
 
 // cliSite has one route per provider, configured as the round trip signs.
@@ -46,12 +49,46 @@ const cliSite = `
 		header X-Token
 		id_field id
 	}
+	webhook /shopify shopify {
+		secret shpss_test
+	}
+	webhook /woocommerce woocommerce {
+		secret wc_secret
+	}
+	webhook /gitlab gitlab {
+		secret glwht-cli-token
+	}
+	webhook /paddle paddle {
+		secret pdl_ntfset_test
+	}
+	webhook /linear linear {
+		secret lin_wh_secret
+	}
+	webhook /intercom intercom {
+		secret ic_client_secret
+	}
+	webhook /calendly calendly {
+		secret cal_signing_key
+	}
+	webhook /typeform typeform {
+		secret tf_secret
+	}
+	webhook /zendesk zendesk {
+		secret zd_signing_secret
+	}
+	webhook /razorpay razorpay {
+		secret rzp_wh_secret
+	}
+	webhook /telegram telegram {
+		secret tg_cli_secret-1
+	}
 	respond "the WordPress site"
 `
 
 // cliProviders is one row per provider Hookgate verifies: the flags that
-// sign for the route of cliSite, and a body (%s is a per-run marker, so a
-// send is not a duplicate of the sign).
+// sign for the route of cliSite, and a body (%s is a per-run marker and %n
+// a per-run number, so a send is not a duplicate of the sign; %ms is the
+// time in unix milliseconds, for Linear's signed webhookTimestamp).
 type cliProvider struct {
 	provider, path, secret string
 	flags                  []string
@@ -67,6 +104,29 @@ var cliProviders = []cliProvider{
 	{"hmac", "/hmac", "generic_secret", []string{"--header", "X-Signature", "--algorithm", "sha512", "--encoding", "base64",
 		"--prefix", "v1=", "--timestamp-header", "X-Ts", "--id-header", "X-Delivery"}, `{"kind":"order.paid","run":"%s"}`},
 	{"token", "/token", "static-token-123", []string{"--header", "X-Token"}, `{"id":"tok_cli_%s"}`},
+	{"shopify", "/shopify", "shpss_test", []string{"--event", "orders/create"}, `{"id":820982911946154508,"run":"%s"}`},
+	{"woocommerce", "/woocommerce", "wc_secret", []string{"--event", "order.created"}, `{"id":42,"run":"%s"}`},
+	{"gitlab", "/gitlab", "glwht-cli-token", nil, `{"object_kind":"push","run":"%s"}`},
+	{"paddle", "/paddle", "pdl_ntfset_test", nil, `{"event_id":"evt_cli_%s","event_type":"transaction.completed"}`},
+	{"linear", "/linear", "lin_wh_secret", nil, `{"type":"Issue","action":"create","run":"%s","webhookTimestamp":%ms}`},
+	{"intercom", "/intercom", "ic_client_secret", nil, `{"type":"notification_event","id":"notif_cli_%s","topic":"conversation.user.created"}`},
+	{"calendly", "/calendly", "cal_signing_key", nil, `{"event":"invitee.created","run":"%s"}`},
+	{"typeform", "/typeform", "tf_secret", nil, `{"event_id":"tf_cli_%s","event_type":"form_response"}`},
+	{"zendesk", "/zendesk", "zd_signing_secret", nil, `{"type":"zen:event-type:ticket.created","run":"%s"}`},
+	{"razorpay", "/razorpay", "rzp_wh_secret", nil, `{"entity":"event","event":"payment.captured","run":"%s"}`},
+	{"telegram", "/telegram", "tg_cli_secret-1", nil, `{"update_id":%n,"message":{"text":"%s"}}`},
+}
+
+// cliBody is p's body for one run (sign, send or wrong).
+func cliBody(p cliProvider, run string) string {
+	n := map[string]string{"sign": "1", "send": "2", "wrong": "3"}[run]
+	return strings.NewReplacer("%s", run, "%n", n, "%ms", strconv.FormatInt(time.Now().UnixMilli(), 10)).Replace(p.body)
+}
+
+// sendsSecret reports whether p's requests carry the secret itself.
+func sendsSecret(p cliProvider) bool {
+	preset, ok := verifier.LookupPreset(providerName(p.provider))
+	return p.provider == "token" || ok && preset.Token != nil
 }
 
 // hookgateCLI runs the built binary's `hookgate args…` with stdin and
@@ -104,7 +164,7 @@ func TestHookgateSignAndSendAreAcceptedByEveryProvidersRoute(t *testing.T) {
 	c := startCaddy(t, srv.URL(), "", cliSite)
 	for _, p := range cliProviders {
 		t.Run(p.provider, func(t *testing.T) {
-			body := strings.ReplaceAll(p.body, "%s", "sign")
+			body := cliBody(p, "sign")
 			args := append([]string{"sign", "--provider", providerName(p.provider), "--secret", p.secret}, p.flags...)
 			out, stderr, code := hookgateCLI(t, body, nil, args...)
 			if code != 0 {
@@ -122,18 +182,18 @@ func TestHookgateSignAndSendAreAcceptedByEveryProvidersRoute(t *testing.T) {
 				t.Errorf("the signed request got %d %s; headers %v", status, reply, h)
 			}
 
-			body = strings.ReplaceAll(p.body, "%s", "send")
+			body = cliBody(p, "send")
 			args = append([]string{"send", "--provider", providerName(p.provider), "--secret-env", "HG_SECRET",
 				"--url", c.Base + p.path}, p.flags...)
 			out, stderr, code = hookgateCLI(t, body, []string{"HG_SECRET=" + p.secret}, args...)
 			if code != 0 || !strings.HasPrefix(out, "HTTP/1.1 202 Accepted\n") || !strings.Contains(out, `"status":"accepted"`) {
 				t.Errorf("send exited %d, printed %q, %s", code, out, stderr)
 			}
-			if strings.Contains(out+stderr, p.secret) && p.provider != "token" {
+			if strings.Contains(out+stderr, p.secret) && !sendsSecret(p) {
 				t.Error("send printed the secret")
 			}
 
-			body = strings.ReplaceAll(p.body, "%s", "wrong")
+			body = cliBody(p, "wrong")
 			args = append([]string{"send", "--provider", providerName(p.provider), "--secret", "whsec_d3Jvbmc=",
 				"--url", c.Base + p.path}, p.flags...)
 			out, _, code = hookgateCLI(t, body, nil, args...)

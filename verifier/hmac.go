@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -334,3 +335,58 @@ func (v *HMAC) decode(dst []byte, value string) bool {
 }
 
 var _ Verifier = (*HMAC)(nil)
+
+// HMACScheme is a generic HMAC scheme as the engine reads its options:
+// what a sender must produce. sign/ signs from it, so the sending side
+// follows the same parse of the same options.
+type HMACScheme struct {
+	Header   string // signature header, canonical
+	Prefix   string
+	NewHash  func() hash.Hash
+	Base64   bool
+	Format   SignatureFormat
+	Template Template
+	// TimestampHeader or TimestampField is where the timestamp goes (or
+	// is read from); neither when it is in the signature list
+	// (Format.TSKey) or the scheme has none.
+	TimestampHeader, TimestampField string
+	// IDHeader is the id header, signed ({id} in the template) or a label.
+	IDHeader string
+	// TypeHeader is the type header, when the type is not a body field.
+	TypeHeader string
+	tsFormat   timestampFormat
+}
+
+// Scheme returns the scheme opts describe, or what NewHMAC would refuse.
+func (opts HMACOptions) Scheme() (HMACScheme, error) {
+	v, err := buildHMAC(opts)
+	if err != nil {
+		return HMACScheme{}, err
+	}
+	nh, _ := newHash(opts.Algorithm)
+	s := HMACScheme{
+		Header: v.header, Prefix: v.prefix, NewHash: nh, Base64: v.base64, Format: v.format, Template: v.template,
+		TimestampHeader: v.tsHeader, TimestampField: v.tsField,
+		IDHeader: v.idHeader, TypeHeader: v.locator.TypeHeader, tsFormat: v.tsFormat,
+	}
+	if s.IDHeader == "" {
+		s.IDHeader = v.locator.IDHeader
+	}
+	return s, nil
+}
+
+// FormatTimestamp writes at as the scheme's timestamp_format does.
+func (s HMACScheme) FormatTimestamp(at time.Time) string {
+	switch s.tsFormat {
+	case unixMillis:
+		return strconv.FormatInt(at.UnixMilli(), 10)
+	case rfc3339:
+		return at.UTC().Format(time.RFC3339)
+	}
+	return strconv.FormatInt(at.Unix(), 10)
+}
+
+// SignsTimestamp reports whether the scheme has a timestamp at all.
+func (s HMACScheme) SignsTimestamp() bool {
+	return s.TimestampHeader != "" || s.TimestampField != "" || s.Format.TSKey != ""
+}

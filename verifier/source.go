@@ -84,3 +84,13 @@ func eventLocator(id, typ fieldSource, idSigned bool) Locator {
 	}
 	return loc
 }
+
+// CheckSource reports whether s is a valid *_from value ("header:<Name>"
+// or "json:<top-level field>"), for the Caddyfile adapter to name the line.
+func CheckSource(option, s string) error {
+	if s == "" {
+		return fmt.Errorf("%s needs header:<Name> or json:<top-level field>", option)
+	}
+	_, err := parseSource(option, s)
+	return err
+}

@@ -114,3 +114,9 @@ func (w window) containsTime(t time.Time) bool {
 	d := w.now().Sub(t)
 	return d <= w.tolerance && d >= -w.tolerance
 }
+
+// CheckTimestampFormat reports whether s is a timestamp_format.
+func CheckTimestampFormat(s string) error {
+	_, err := parseTimestampFormat(s)
+	return err
+}
