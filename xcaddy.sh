@@ -237,15 +237,17 @@ run() {
 	# secrets in the environment for anything but a laptop.
 	local demo=
 	[ -n "${STRIPE_WEBHOOK_SECRET:-}" ] && [ -n "${GITHUB_WEBHOOK_SECRET:-}" ] &&
-		[ -n "${WORDPRESS_WEBHOOK_SECRET:-}" ] && [ -n "${RELAY_SECRET:-}" ] || demo=1
+		[ -n "${WORDPRESS_WEBHOOK_SECRET:-}" ] && [ -n "${RELAY_SECRET:-}" ] &&
+		[ -n "${STRIPE_TENANT_SECRETS:-}" ] || demo=1
 	: "${STRIPE_WEBHOOK_SECRET:=whsec_test_secret}" "${GITHUB_WEBHOOK_SECRET:=gh_secret}" \
 		"${WORDPRESS_WEBHOOK_SECRET:=wp_shared_secret}" \
-		"${RELAY_SECRET:=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}"
-	export STRIPE_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET WORDPRESS_WEBHOOK_SECRET RELAY_SECRET
+		"${RELAY_SECRET:=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}" \
+		"${STRIPE_TENANT_SECRETS:=acme:whsec_acme_demo,globex:whsec_globex_demo}"
+	export STRIPE_WEBHOOK_SECRET GITHUB_WEBHOOK_SECRET WORDPRESS_WEBHOOK_SECRET RELAY_SECRET STRIPE_TENANT_SECRETS
 	echo "Caddyfile.example: $SITE_ADDRESS, listening on ${SITE_BIND:-127.0.0.1}; Redis at $REDIS_URL; Ctrl-C stops it"
 	case "${SITE_BIND:-127.0.0.1}" in
 	127.* | '[::1]') ;;
-	*) [ -z "$demo" ] || echo "warning: demo secrets on $SITE_BIND; set STRIPE_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET, WORDPRESS_WEBHOOK_SECRET and RELAY_SECRET" >&2 ;;
+	*) [ -z "$demo" ] || echo "warning: demo secrets on $SITE_BIND; set STRIPE_WEBHOOK_SECRET, STRIPE_TENANT_SECRETS, GITHUB_WEBHOOK_SECRET, WORDPRESS_WEBHOOK_SECRET and RELAY_SECRET" >&2 ;;
 	esac
 	./caddy run --config Caddyfile.example --adapter caddyfile &
 	caddy_pid=$!

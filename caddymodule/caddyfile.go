@@ -27,6 +27,8 @@ func init() {
 //
 //	webhook [<matcher>] <provider> {
 //	    secret     <value> [<value>...]   # several = rotation; {env.NAME} placeholders
+//	    tenant_secret <tenant> <value>... # instead of secret: each tenant its own (repeatable; needs a tenant placeholder)
+//	    tenant_secrets <list>             # "tenant:secret,tenant:secret", usually {env.NAME}; a tenant twice = rotation
 //	    tolerance  <duration>             # default 5m
 //	    max_size   <size>                 # default 1MiB; 512KB, 2MiB, ...
 //	    tenant     <value>                # default "default"; placeholders allowed
@@ -69,6 +71,26 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			h.Secrets = append(h.Secrets, args...)
+		case "tenant_secret":
+			args := d.RemainingArgs()
+			if len(args) < 2 {
+				return d.Errf("tenant_secret needs a tenant and at least one secret, e.g. 'tenant_secret acme {env.ACME_STRIPE_SECRET}'")
+			}
+			// As a request's tenant is: lowercased, then checked.
+			tenant, err := verifier.NormalizeTenant(args[0])
+			if err != nil {
+				return d.Errf("tenant_secret: tenant %q: use 1 to %d characters of A-Z a-z 0-9 . _ -", args[0], verifier.MaxTenantLen)
+			}
+			if h.TenantSecrets == nil {
+				h.TenantSecrets = make(map[string][]string)
+			}
+			h.TenantSecrets[tenant] = append(h.TenantSecrets[tenant], args[1:]...)
+		case "tenant_secrets":
+			var list string
+			if err := singleArg(d, &list); err != nil {
+				return err
+			}
+			h.TenantSecretLists = append(h.TenantSecretLists, list)
 		case "tolerance":
 			if err := durationArg(d, &h.Tolerance); err != nil {
 				return err
@@ -127,8 +149,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		}
 	}
-	if len(h.Secrets) == 0 {
-		return d.Errf("webhook %s needs at least one secret", name)
+	perTenant := len(h.TenantSecrets) > 0 || len(h.TenantSecretLists) > 0
+	switch {
+	case len(h.Secrets) == 0 && !perTenant:
+		return d.Errf("webhook %s needs at least one secret (or tenant_secret / tenant_secrets)", name)
+	case len(h.Secrets) > 0 && perTenant:
+		return d.Errf("webhook %s: secret and tenant_secret/tenant_secrets cannot be combined: a route-wide secret would verify a request for any tenant", name)
+	case perTenant && !strings.Contains(h.Tenant, "{"):
+		return d.Errf("webhook %s: tenant_secret needs the tenant taken from the request, e.g. tenant {http.request.uri.path.2}", name)
 	}
 	h.ProviderRaw = caddyconfig.JSONModuleObject(provider, "name", name, nil)
 	return nil

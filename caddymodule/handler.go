@@ -46,6 +46,14 @@ type Handler struct {
 	// Secrets the signature may be made with; several allow rotation.
 	// Placeholders such as {env.STRIPE_SECRET} are replaced at provisioning.
 	Secrets []string `json:"secrets,omitempty"`
+	// TenantSecrets gives each tenant its own secrets, instead of Secrets:
+	// the tenant a request names (Tenant, from a request placeholder)
+	// picks the only secrets that may verify it. Placeholders allowed.
+	TenantSecrets map[string][]string `json:"tenant_secrets,omitempty"`
+	// TenantSecretLists are "tenant:secret,tenant:secret" lists, usually
+	// one {env.NAME}, read at provisioning into more tenant secrets; a
+	// tenant named twice has both (rotation).
+	TenantSecretLists []string `json:"tenant_secret_lists,omitempty"`
 	// Tolerance for signed timestamps, both directions. Default 5m.
 	Tolerance caddy.Duration `json:"tolerance,omitempty"`
 	// MaxSize is the largest body accepted, in bytes. Default 1 MiB.
@@ -75,11 +83,12 @@ type Handler struct {
 	// carry customers' data. Default 0: no payload is ever logged.
 	LogPayloads int64 `json:"log_payloads,omitempty"`
 
-	source   string
-	verifier verifier.Verifier
-	locator  verifier.Locator
-	fields   []string
-	scopes   []string
+	source  string
+	signer  *signer        // nil with per-tenant secrets
+	tenants *tenantSigners // nil without
+	locator verifier.Locator
+	fields  []string
+	scopes  []string // every dedupe scope of the route, for the stream check
 	keys     relay.Keys
 	app      *App
 	now      func() time.Time
@@ -119,28 +128,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.source = caddy.GetModuleName(mod)
 	h.secretLogs = newSecretLogs(ctx, provider)
 
-	secrets, err := h.resolveSecrets()
-	if err != nil {
+	if err := h.provisionSigners(provider); err != nil {
 		return err
 	}
-	h.verifier, err = provider.NewVerifier(verifier.Config{Secrets: secrets, Tolerance: time.Duration(h.Tolerance)})
-	if err != nil {
-		return fmt.Errorf("webhook %s: %w", h.source, err)
-	}
-	h.locator = h.verifier.Locate()
 	h.fields = h.locator.Fields()
-	if h.DedupeScope != "" {
-		scope, err := verifier.NamedScope(h.DedupeScope)
-		if err != nil {
-			return fmt.Errorf("webhook %s: %w", h.source, err)
-		}
-		h.scopes = []string{scope}
-	} else {
-		h.scopes = make([]string, len(secrets))
-		for i, s := range secrets {
-			h.scopes[i] = verifier.SecretScope(s)
-		}
-	}
 
 	if h.MaxSize == 0 {
 		h.MaxSize = DefaultMaxSize
@@ -353,7 +344,26 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 // message. Only what the signature covers decides the event's identity
 // (verifier.Identify); the tenant is a label, never part of the dedupe key.
 func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedupe, int, string) {
-	signed, err := h.verifier.Verify(r.Header, body)
+	s, tenant := h.signer, ""
+	if h.tenants != nil {
+		// The tenant picks the secrets, so it is read first.
+		var err error
+		if tenant, err = h.requestTenant(r); err != nil {
+			return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, err.Error()
+		}
+		var known bool
+		s, known = h.tenants.pick(tenant)
+		if !known {
+			// Verified all the same, so an unknown tenant costs the time
+			// and gets the answer of a bad signature.
+			_, err := s.verifier.Verify(r.Header, body)
+			if err == nil {
+				err = verifier.ErrMismatch
+			}
+			return event.Stored{}, relay.Dedupe{}, http.StatusUnauthorized, signatureMessage(err)
+		}
+	}
+	signed, err := s.verifier.Verify(r.Header, body)
 	if err != nil {
 		return event.Stored{}, relay.Dedupe{}, http.StatusUnauthorized, signatureMessage(err)
 	}
@@ -365,12 +375,8 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedup
 	if err != nil {
 		return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, err.Error()
 	}
-	tenant := h.Tenant
-	if strings.IndexByte(tenant, '{') >= 0 {
-		if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-			tenant = repl.ReplaceAll(tenant, DefaultTenant)
-		}
-		if tenant, err = verifier.NormalizeTenant(tenant); err != nil {
+	if h.tenants == nil {
+		if tenant, err = h.requestTenant(r); err != nil {
 			return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, err.Error()
 		}
 	}
@@ -389,7 +395,20 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedup
 		Traceparent: storedTraceparent(r),
 		Header:      kept,
 		Body:        body,
-	}, relay.Dedupe{Scopes: h.scopes, ID: id.Dedupe}, 0, ""
+	}, relay.Dedupe{Scopes: s.scopes, ID: id.Dedupe}, 0, ""
+}
+
+// requestTenant is the route's tenant for r, its placeholders replaced
+// and checked: it becomes part of Redis keys and delivery ids.
+func (h *Handler) requestTenant(r *http.Request) (string, error) {
+	tenant := h.Tenant
+	if strings.IndexByte(tenant, '{') < 0 {
+		return tenant, nil
+	}
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		tenant = repl.ReplaceAll(tenant, DefaultTenant)
+	}
+	return verifier.NormalizeTenant(tenant)
 }
 
 // auditable reports whether an unsigned header value may be stored beside

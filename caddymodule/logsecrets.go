@@ -311,6 +311,9 @@ func (w *loggedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (h *Handler) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddString("provider", h.source)
 	enc.AddInt("secrets", len(h.Secrets))
+	if h.tenants != nil {
+		enc.AddInt("tenants", len(h.tenants.byTenant))
+	}
 	enc.AddString("tenant", h.Tenant)
 	enc.AddString("stream", h.Stream)
 	enc.AddInt64("max_size", h.MaxSize)

@@ -40,7 +40,8 @@ func TestExampleCaddyfileAdaptsToCleanJSON(t *testing.T) {
 	if cfg.Apps.Hookgate["prefix"] != "hookgate" || cfg.Apps.Hookgate["redis"] == nil {
 		t.Fatalf("hookgate app %v", cfg.Apps.Hookgate)
 	}
-	for _, want := range []string{`"handler":"webhook"`, `"provider":{"name":"stripe"}`, `"secrets":["{env.STRIPE_WEBHOOK_SECRET}","{env.STRIPE_WEBHOOK_SECRET_OLD}"]`, `"max_size":5242880`, `"listen":["127.0.0.1:8088"]`} {
+	for _, want := range []string{`"handler":"webhook"`, `"provider":{"name":"stripe"}`, `"secrets":["{env.STRIPE_WEBHOOK_SECRET}","{env.STRIPE_WEBHOOK_SECRET_OLD}"]`, `"max_size":5242880`, `"listen":["127.0.0.1:8088"]`,
+		`"tenant":"{http.request.uri.path.2}"`, `"tenant_secret_lists":["{env.STRIPE_TENANT_SECRETS}"]`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("adapted JSON lacks %s", want)
 		}
@@ -53,7 +54,7 @@ func TestExampleCaddyfileAdaptsToCleanJSON(t *testing.T) {
 
 func TestExampleCaddyfileValidates(t *testing.T) {
 	env := []string{"STRIPE_WEBHOOK_SECRET=a", "GITHUB_WEBHOOK_SECRET=b", "WORDPRESS_WEBHOOK_SECRET=c",
-		"RELAY_SECRET=" + relaySecret}
+		"RELAY_SECRET=" + relaySecret, "STRIPE_TENANT_SECRETS=acme:whsec_x,globex:whsec_y"}
 	if out, err := caddyCmd(t, env, "validate", "--config", "../Caddyfile.example", "--adapter", "caddyfile"); err != nil {
 		t.Fatalf("validate: %v\n%s", err, out)
 	}

@@ -24,8 +24,9 @@ const minSecret = 8
 
 // secretLine finds Caddyfile lines that configure a secret: "secret …",
 // "secrets …", "token …", "password …", "auth basic <user> <password>",
-// "auth bearer <token>", "verify_token …", "body_signature <header> <secret>".
-var secretLine = regexp.MustCompile(`^\s*(secrets?|[a-z_]*token|[a-z_]*password|auth|body_signature)\s+(.+)$`)
+// "auth bearer <token>", "verify_token …", "body_signature <header> <secret>",
+// "tenant_secret <tenant> <secret>…", "tenant_secrets tenant:secret,…".
+var secretLine = regexp.MustCompile(`^\s*(secrets?|tenant_secrets?|[a-z_]*token|[a-z_]*password|auth|body_signature)\s+(.+)$`)
 
 // envPlaceholder is Caddy's {env.NAME}.
 var envPlaceholder = regexp.MustCompile(`\{env\.([A-Za-z0-9_]+)\}`)
@@ -47,7 +48,7 @@ func ConfigSecrets(caddyfile string, getenv func(string) string) []string {
 			} else if len(args) > 0 {
 				args = args[1:]
 			}
-		case "body_signature":
+		case "body_signature", "tenant_secret":
 			if len(args) > 0 {
 				args = args[1:]
 			}
@@ -56,8 +57,20 @@ func ConfigSecrets(caddyfile string, getenv func(string) string) []string {
 			a = envPlaceholder.ReplaceAllStringFunc(a, func(p string) string {
 				return getenv(envPlaceholder.FindStringSubmatch(p)[1])
 			})
-			if len(a) >= minSecret && !strings.Contains(a, "{") {
-				out = append(out, a)
+			values := []string{a}
+			if m[1] == "tenant_secrets" {
+				// tenant:secret,tenant:secret
+				values = nil
+				for _, entry := range strings.Split(a, ",") {
+					if _, secret, ok := strings.Cut(strings.TrimSpace(entry), ":"); ok {
+						values = append(values, secret)
+					}
+				}
+			}
+			for _, v := range values {
+				if len(v) >= minSecret && !strings.Contains(v, "{") {
+					out = append(out, v)
+				}
 			}
 		}
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestConfigSecretsFindsEverySecretACaddyfileConfigures(t *testing.T) {
-	env := map[string]string{"RELAY_SECRET": "whsec_fromTheEnvironment", "SHORT": "abc"}
+	env := map[string]string{"RELAY_SECRET": "whsec_fromTheEnvironment", "SHORT": "abc", "TENANT_LIST": "acme:whsec_acme_secret_1, beta:whsec_beta_secret_2"}
 	caddyfile := `{
 	hookgate {
 		redis redis://127.0.0.1:6379/0
@@ -30,12 +30,17 @@ func TestConfigSecretsFindsEverySecretACaddyfileConfigures(t *testing.T) {
 		verify_token vt-verify-token-1
 		secret {env.SHORT} {env.UNSET_VARIABLE}
 	}
+	webhook /hooks/stripe/* stripe {
+		tenant {http.request.uri.path.2}
+		tenant_secret long-tenant-name whsec_tenant_secret_1
+		tenant_secrets {env.TENANT_LIST}
+	}
 	webhook /jwt jwt {
 		body_signature X-Signature hs-body-secret-1
 	}
 }`
 	got := ConfigSecrets(caddyfile, func(k string) string { return env[k] })
-	want := []string{"whsec_fromTheEnvironment", "app password 1234", "bt-bearer-token-1", "whsec_current_1234", "whsec_retired_5678", "vt-verify-token-1", "hs-body-secret-1"}
+	want := []string{"whsec_fromTheEnvironment", "app password 1234", "bt-bearer-token-1", "whsec_current_1234", "whsec_retired_5678", "vt-verify-token-1", "whsec_tenant_secret_1", "whsec_acme_secret_1", "whsec_beta_secret_2", "hs-body-secret-1"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfigSecrets =\n%q\nwant\n%q", got, want)
 	}
