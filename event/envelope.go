@@ -63,6 +63,7 @@ var normalizers = map[string]normalizer{
 	"typeform":    normalizeTypeform,
 	"zendesk":     normalizeZendesk,
 	"razorpay":    normalizeRazorpay,
+	"telegram":    normalizeTelegram,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

@@ -216,6 +216,8 @@ func FuzzNormalize(f *testing.F) {
 		{"zendesk", "", `{"subject":"zen:","event":{"actor":{"id":"zd:answerBot"}}}`},
 		{"razorpay", "payment.failed", `{"contains":["payment"],"payload":{"payment":{"entity":{"id":"pay_1","entity":"payment","error_reason":"x"}}},"created_at":1567674606}`},
 		{"razorpay", "order.paid", `{"contains":["order"],"payload":{"order":[],"payment":{"entity":5}}}`},
+		{"telegram", "", `{"update_id":10000,"edited_message":{"message_id":1365,"from":{"id":1111111},"chat":{"id":-100},"date":1441645532,"edit_date":-1}}`},
+		{"telegram", "", `{"update_id":1,"poll_answer":{"poll_id":"5","user":{"id":"x"}},"message":"m"}`},
 		{"hmac", "order.created", `{"id":1}`},
 		{"token", "", "a=1&b=\xff"},
 		{"unknown", "", ``},
