@@ -59,7 +59,7 @@ func ParseTemplate(s string) (Template, error) {
 			return Template{}, fmt.Errorf("template %q: a } without its {", s)
 		}
 		end := strings.IndexByte(rest, '}')
-		if end < 0 {
+		if end < 0 || strings.IndexByte(rest[1:end], '{') >= 0 {
 			return Template{}, fmt.Errorf("template %q: a { without its }", s)
 		}
 		place := rest[:end+1]
