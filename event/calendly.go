@@ -40,11 +40,8 @@ func normalizeCalendly(s Stored, e *Envelope) error {
 		e.OccurredAt = t
 	}
 	e.Data = dataOf(ev.Payload, s.Body)
-	if len(ev.Payload) == 0 || ev.Payload[0] != '{' {
-		return nil
-	}
 	var p calendlyPayload
-	if err := decodeObject(ev.Payload, &p); err != nil {
+	if ok, err := decodeInner(ev.Payload, &p); !ok || err != nil {
 		return err
 	}
 	e.Subject = newSubject(p.URI, resourceOf(e.Type))

@@ -23,6 +23,16 @@ func decodeObject(body []byte, v any) error {
 	return nil
 }
 
+// decodeInner decodes an entity a provider wraps its event around into v
+// when it is a JSON object, as decodeObject does, and reports whether it
+// was one: a missing or null entity, or one of another kind, is not.
+func decodeInner(raw json.RawMessage, v any) (bool, error) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return false, nil
+	}
+	return true, decodeObject(raw, v)
+}
+
 // flexID is an identifier that providers send as a number in one payload
 // and as a string in another; either becomes its text, anything else "".
 type flexID string

@@ -59,11 +59,8 @@ func normalizeGitHub(s Stored, e *Envelope) error {
 			e.Actor = &actor
 		}
 	}
-	for _, ts := range githubTimes(&p) {
-		if t, ok := rfc3339Time(ts); ok {
-			e.OccurredAt = t
-			break
-		}
+	if t, ok := firstTime(rfc3339, githubTimes(&p)...); ok {
+		e.OccurredAt = t
 	}
 	e.Data = bytes.Clone(s.Body)
 	return nil

@@ -62,11 +62,8 @@ func normalizeIntercom(s Stored, e *Envelope) error {
 	}
 	item := n.Data.Item
 	e.Data = dataOf(item, s.Body)
-	if len(item) == 0 || item[0] != '{' {
-		return nil
-	}
 	var it intercomItem
-	if err := decodeObject(item, &it); err != nil {
+	if ok, err := decodeInner(item, &it); !ok || err != nil {
 		return err
 	}
 	e.Subject = newSubject(string(it.ID), it.Type)

@@ -37,13 +37,12 @@ func normalizeLinear(s Stored, e *Envelope) error {
 	if p.Action != "" {
 		e.Action = &Action{Type: p.Action}
 	}
-	if len(p.Data) > 0 && p.Data[0] == '{' {
-		var d struct {
-			ID string `json:"id"`
-		}
-		if err := decodeObject(p.Data, &d); err != nil {
-			return err
-		}
+	var d struct {
+		ID string `json:"id"`
+	}
+	if ok, err := decodeInner(p.Data, &d); err != nil {
+		return err
+	} else if ok {
 		e.Subject = newSubject(d.ID, snakeCase(p.Type))
 	}
 	if p.Actor != nil {

@@ -37,11 +37,8 @@ func normalizePaddle(s Stored, e *Envelope) error {
 		e.OccurredAt = t
 	}
 	e.Data = dataOf(ev.Data, s.Body)
-	if len(ev.Data) == 0 || ev.Data[0] != '{' {
-		return nil
-	}
 	var d paddleEntity
-	if err := decodeObject(ev.Data, &d); err != nil {
+	if ok, err := decodeInner(ev.Data, &d); !ok || err != nil {
 		return err
 	}
 	kind := resourceOf(e.Type)

@@ -70,12 +70,6 @@ func razorpayEntityOf(payload map[string]json.RawMessage, name string) (razorpay
 	var wrapper struct {
 		Entity razorpayEntity `json:"entity"`
 	}
-	raw := payload[name]
-	if len(raw) == 0 || raw[0] != '{' {
-		return razorpayEntity{}, nil
-	}
-	if err := decodeObject(raw, &wrapper); err != nil {
-		return razorpayEntity{}, err
-	}
-	return wrapper.Entity, nil
+	_, err := decodeInner(payload[name], &wrapper)
+	return wrapper.Entity, err
 }

@@ -1,9 +1,6 @@
 package event
 
-import (
-	"bytes"
-	"encoding/json"
-)
+import "encoding/json"
 
 // stripeEvent is the part of a Stripe Event object the envelope needs
 // (https://docs.stripe.com/api/events/object).
@@ -64,17 +61,10 @@ func normalizeStripe(s Stored, e *Envelope) error {
 		e.OccurredAt = t
 	}
 	e.Action = actionOf(e.Type)
-	e.Data = bytes.Clone(s.Body)
 	obj := ev.Data.Object
-	if obj == nil {
-		return nil
-	}
-	e.Data = obj // json.Unmarshal copied it out of s.Body
-	if obj[0] != '{' {
-		return nil
-	}
+	e.Data = dataOf(obj, s.Body)
 	var o stripeObject
-	if err := decodeObject(obj, &o); err != nil {
+	if ok, err := decodeInner(obj, &o); !ok || err != nil {
 		return err
 	}
 	if o.ID != "" {

@@ -60,13 +60,13 @@ func normalizeTelegram(s Stored, e *Envelope) error {
 	}
 	e.Data = bytes.Clone(s.Body)
 	for _, kind := range telegramKinds {
-		raw := update[kind]
-		if len(raw) == 0 || raw[0] != '{' {
-			continue
-		}
 		var o telegramObject
-		if err := decodeObject(raw, &o); err != nil {
+		ok, err := decodeInner(update[kind], &o)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			continue
 		}
 		e.Action = &Action{Type: kind}
 		e.Subject = telegramSubject(kind, &o)

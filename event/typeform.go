@@ -34,11 +34,8 @@ func normalizeTypeform(s Stored, e *Envelope) error {
 	}
 	e.Action = actionOf(e.Type)
 	e.Data = dataOf(ev.FormResponse, s.Body)
-	if len(ev.FormResponse) == 0 || ev.FormResponse[0] != '{' {
-		return nil
-	}
 	var r typeformResponse
-	if err := decodeObject(ev.FormResponse, &r); err != nil {
+	if ok, err := decodeInner(ev.FormResponse, &r); !ok || err != nil {
 		return err
 	}
 	e.Subject = newSubject(r.Token, "form_response")
