@@ -89,12 +89,12 @@ type Handler struct {
 	locator verifier.Locator
 	fields  []string
 	scopes  []string // every dedupe scope of the route, for the stream check
-	keys     relay.Keys
-	app      *App
-	now      func() time.Time
-	logger   *zap.Logger
-	rejects  *rejectLog
-	meter    *ingestMeter // nil with metrics off
+	keys    relay.Keys
+	app     *App
+	now     func() time.Time
+	logger  *zap.Logger
+	rejects *rejectLog
+	meter   *ingestMeter // nil with metrics off
 
 	// secretLogs keeps the provider's secret headers out of Caddy's
 	// logs; nil when it has none.
@@ -264,6 +264,11 @@ type ingested struct {
 // ingest answers one request.
 func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 	if r.Method != http.MethodPost {
+		if r.Method == http.MethodGet {
+			if res, ok := h.unsignedHandshake(w, r, nil); ok {
+				return res
+			}
+		}
 		w.Header().Set("Allow", http.MethodPost)
 		closeAfterReply(w, r)
 		return ingested{outcome: outcomeMethod, status: http.StatusMethodNotAllowed,
@@ -301,7 +306,15 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 	if ours {
 		_ = rc.SetReadDeadline(time.Time{})
 	}
-	stored, dedupe, code, msg := h.check(r, body)
+	if res, ok := h.unsignedHandshake(w, r, body); ok {
+		putBody(bufp, body)
+		return res
+	}
+	stored, dedupe, reply, code, msg := h.check(r, body)
+	if reply != nil {
+		putBody(bufp, body)
+		return h.handshake(w, reply)
+	}
 	if code != 0 {
 		// Logged before the buffer goes back to the pool for another request.
 		res := h.rejectBody(w, r, code, msg, body)
@@ -343,41 +356,46 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 // makes it a duplicate. A non-zero code is the rejection to send, with its
 // message. Only what the signature covers decides the event's identity
 // (verifier.Identify); the tenant is a label, never part of the dedupe key.
-func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedupe, int, string) {
+func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedupe, *verifier.Reply, int, string) {
 	s, tenant := h.signer, ""
 	if h.tenants != nil {
 		// The tenant picks the secrets, so it is read first.
 		var err error
 		if tenant, err = h.requestTenant(r); err != nil {
-			return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, err.Error()
+			return event.Stored{}, relay.Dedupe{}, nil, http.StatusBadRequest, err.Error()
 		}
 		var known bool
 		s, known = h.tenants.pick(tenant)
 		if !known {
 			// Verified all the same, so an unknown tenant costs the time
 			// and gets the answer of a bad signature.
-			_, err := s.verifier.Verify(r.Header, body)
+			_, err := verify(s.verifier, r, body)
 			if err == nil {
 				err = verifier.ErrMismatch
 			}
-			return event.Stored{}, relay.Dedupe{}, http.StatusUnauthorized, signatureMessage(err)
+			return event.Stored{}, relay.Dedupe{}, nil, http.StatusUnauthorized, signatureMessage(err)
 		}
 	}
-	signed, err := s.verifier.Verify(r.Header, body)
+	signed, err := verify(s.verifier, r, body)
 	if err != nil {
-		return event.Stored{}, relay.Dedupe{}, http.StatusUnauthorized, signatureMessage(err)
+		return event.Stored{}, relay.Dedupe{}, nil, http.StatusUnauthorized, signatureMessage(err)
+	}
+	if hs, ok := s.verifier.(verifier.Handshaker); ok {
+		if reply, ok := hs.SignedHandshake(r, body, signed); ok {
+			return event.Stored{}, relay.Dedupe{}, reply, 0, ""
+		}
 	}
 	var found [3]string
-	if err := event.ScanStrict(body, h.MaxDepth, h.fields, found[:]); err != nil {
-		return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, "malformed JSON body: " + err.Error()
+	if code, msg := h.readFields(body, found[:]); code != 0 {
+		return event.Stored{}, relay.Dedupe{}, nil, code, msg
 	}
 	id, err := verifier.Identify(signed, h.locator, r.Header, body, verifier.BodyFields{ID: found[0], Type: found[1], Action: found[2]})
 	if err != nil {
-		return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, err.Error()
+		return event.Stored{}, relay.Dedupe{}, nil, http.StatusBadRequest, err.Error()
 	}
 	if h.tenants == nil {
 		if tenant, err = h.requestTenant(r); err != nil {
-			return event.Stored{}, relay.Dedupe{}, http.StatusBadRequest, err.Error()
+			return event.Stored{}, relay.Dedupe{}, nil, http.StatusBadRequest, err.Error()
 		}
 	}
 	var kept http.Header
@@ -395,7 +413,7 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedup
 		Traceparent: storedTraceparent(r),
 		Header:      kept,
 		Body:        body,
-	}, relay.Dedupe{Scopes: s.scopes, ID: id.Dedupe}, 0, ""
+	}, relay.Dedupe{Scopes: s.scopes, ID: id.Dedupe}, nil, 0, ""
 }
 
 // requestTenant is the route's tenant for r, its placeholders replaced

@@ -73,8 +73,11 @@ type Locator struct {
 	// "Issue.create"), so a type glob can tell an issue opened from one
 	// closed.
 	ActionField string
-	ContentType string   // media type the provider always sends; "" accepts any
-	Audit       []string // headers stored with the event for audit and normalization
+	ContentType string // media type the provider always sends; "" accepts any
+	// Body is what the body must be (BodyJSONObject, BodyJSONArray,
+	// BodyForm, BodyAny); the fields above are read from it.
+	Body  string
+	Audit []string // headers stored with the event for audit and normalization
 }
 
 // Config is what every scheme is built from.
