@@ -64,7 +64,9 @@ func TestPresetsKeepTheTrustRulesAtTheEdge(t *testing.T) {
 		{"a stale Zendesk timestamp is refused", "/zendesk", "zendesk", "zd_edge", `{"type":"zen:event-type:ticket.created"}`, now.Add(-6 * time.Minute),
 			nil, 401, 401, "timestamp outside tolerance"},
 		{"a Zendesk timestamp changed after signing is refused", "/zendesk", "zendesk", "zd_edge", `{"type":"zen:event-type:ticket.created","n":1}`, now,
-			func(h http.Header) { h.Set("X-Zendesk-Webhook-Signature-Timestamp", now.Add(time.Second).UTC().Format(time.RFC3339)) }, 202, 401, "signature mismatch"},
+			func(h http.Header) {
+				h.Set("X-Zendesk-Webhook-Signature-Timestamp", now.Add(time.Second).UTC().Format(time.RFC3339))
+			}, 202, 401, "signature mismatch"},
 		{"Paddle signed with the rotation secret", "/paddle", "paddle", "pdl_edge_new", `{"event_id":"evt_edge","event_type":"transaction.completed"}`, now,
 			nil, 202, 200, `"status":"duplicate"`},
 		{"a GitLab replay under a fresh event uuid is a duplicate", "/gitlab", "gitlab", "glwht-edge-token", `{"object_kind":"push","run":"edge"}`, now,
