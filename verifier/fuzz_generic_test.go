@@ -3,8 +3,10 @@ package verifier
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func FuzzTemplate(f *testing.F) {
@@ -111,4 +113,29 @@ func FuzzCalendlySignature(f *testing.F) {
 	good := sign("1700000000", `{"event":"invitee.created"}`)
 	fuzzKVList(f, "calendly", secret, "Calendly-Webhook-Signature", `{"event":"invitee.created"}`, sign,
 		"t=1700000000,v1="+good, "t=1700000000,v1="+good+",v1=00", "v1="+good, "t=1700000000,t=1700000000,v1="+good, "t=,v1=", ",,=")
+}
+
+func FuzzTimestampFormats(f *testing.F) {
+	for _, s := range []string{"1700000000000", "1700000000", "2023-11-14T22:13:20Z", "2023-11-14T23:13:20+01:00", "2023-11-14T22:13:20.5Z",
+		"2023-11-14 22:13:20Z", "99999999999999", "999999999999999", "", "-1", "2023-11-14T22:13:20+01:00 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if at, ok := unixMillis.parse(s); ok {
+			if strconv.FormatInt(at.UnixMilli(), 10) != strings.TrimLeft(s, "0") && at.UnixMilli() != 0 {
+				t.Fatalf("unix_ms %q reads as %d", s, at.UnixMilli())
+			}
+			if len(s) > maxMillisTimestampDigits {
+				t.Fatalf("unix_ms accepted %d digits", len(s))
+			}
+		}
+		if at, ok := rfc3339.parse(s); ok {
+			if len(s) > maxRFC3339Len {
+				t.Fatalf("rfc3339 accepted %d bytes", len(s))
+			}
+			if again, err := time.Parse(time.RFC3339, at.Format(time.RFC3339Nano)); err != nil || !again.Equal(at) {
+				t.Fatalf("rfc3339 %q reads as %v, which does not round-trip: %v", s, at, err)
+			}
+		}
+	})
 }
