@@ -71,6 +71,9 @@ func Identify(s Signed, loc Locator, h http.Header, body []byte, f BodyFields) (
 		id.Type = bodyType
 	} else if loc.TypeHeader != "" {
 		id.Type = headerValue(h, loc.TypeHeader)
+		if id.Type != "" && loc.TypeOf != nil {
+			id.Type = loc.TypeOf(id.Type)
+		}
 	}
 	if id.Type != "" && loc.ActionField != "" && f.Action != "" {
 		id.Type += "." + f.Action

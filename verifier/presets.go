@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/event"
 )
 
 // Preset is one provider over the generic engine. Exactly one of HMAC and
@@ -35,7 +37,8 @@ type Preset struct {
 // the engine canonicalises them.
 var presets = []Preset{
 	// Shopify: base64 HMAC-SHA256 of the body, keyed with the app's client
-	// secret. X-Shopify-Webhook-Id is unsigned: a label.
+	// secret. X-Shopify-Webhook-Id is unsigned: a label. The topic is
+	// stored dotted (orders/create as orders.create, event.TypeOf).
 	{Name: "shopify", HMAC: &HMACOptions{Header: "X-Shopify-Hmac-Sha256", Encoding: "base64",
 		IDFrom: "header:X-Shopify-Webhook-Id", TypeFrom: "header:X-Shopify-Topic"},
 		Audit: []string{"X-Shopify-Shop-Domain", "X-Shopify-Event-Id", "X-Shopify-Triggered-At", "X-Shopify-Api-Version"}},
@@ -138,6 +141,10 @@ func (p Preset) New(cfg Config) (Verifier, error) {
 		return nil, fmt.Errorf("%s: preset has no scheme", p.Name)
 	}
 	loc.ActionField = p.ActionField
+	if loc.TypeHeader != "" {
+		name := p.Name
+		loc.TypeOf = func(header string) string { return event.TypeOf(name, header) }
+	}
 	loc.Audit = append(slices.Clone(loc.Audit), p.Audit...)
 	return &preset{Verifier: v, locator: loc}, nil
 }

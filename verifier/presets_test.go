@@ -37,7 +37,7 @@ var presetVectors = []presetVector{
 		header: []string{"X-Shopify-Hmac-Sha256", "ZPINS/5npCYM+nR4R+feUuIZGvjL1Ncj6BUOKdHVNKQ=",
 			"X-Shopify-Topic", "orders/create", "X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
 			"X-Shopify-Shop-Domain", "shop.myshopify.com"},
-		body: `{"id":820982911946154508,"email":"jon@example.com"}`, id: "hash", typ: "orders/create"},
+		body: `{"id":820982911946154508,"email":"jon@example.com"}`, id: "hash", typ: "orders.create"},
 	{preset: "woocommerce", secret: "wc_secret", sig: "X-WC-Webhook-Signature",
 		header: []string{"X-WC-Webhook-Signature", "dmwcb6L9aIu90M++pOAHF9GHWA91WKGmhSdb//EsSU0=",
 			"X-WC-Webhook-Topic", "order.updated", "X-WC-Webhook-Delivery-ID", "17"},

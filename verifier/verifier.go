@@ -67,6 +67,10 @@ type Locator struct {
 	// when no TypeField is set (GitHub signs no type). The dedupe key never
 	// includes it, so a replay cannot re-type a stored event.
 	TypeHeader string
+	// TypeOf, when set, turns a TypeHeader value into the stored type
+	// (event.TypeOf: Shopify's orders/create is stored as orders.create, so
+	// dotted type globs match it); nil stores the header as sent.
+	TypeOf func(header string) string
 	// ActionField is a top-level body field whose value, when a string,
 	// is joined to the type ("issues" + "opened" is "issues.opened", from
 	// GitHub's event header; Linear's body "type" and "action" give
