@@ -310,6 +310,9 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 		putBody(bufp, body)
 		return res
 	}
+	if h.locator.Body == verifier.BodyJSONArray {
+		return h.ingestBatch(w, r, body, bufp)
+	}
 	stored, dedupe, reply, code, msg := h.check(r, body)
 	if reply != nil {
 		putBody(bufp, body)
@@ -357,12 +360,43 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 // message. Only what the signature covers decides the event's identity
 // (verifier.Identify); the tenant is a label, never part of the dedupe key.
 func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedupe, *verifier.Reply, int, string) {
+	v, reply, code, msg := h.authenticate(r, body)
+	if reply != nil || code != 0 {
+		return event.Stored{}, relay.Dedupe{}, reply, code, msg
+	}
+	var found [3]string
+	if code, msg := h.readFields(body, found[:]); code != 0 {
+		return event.Stored{}, relay.Dedupe{}, nil, code, msg
+	}
+	id, err := verifier.Identify(v.signed, h.locator, r.Header, body, verifier.BodyFields{ID: found[0], Type: found[1], Action: found[2]})
+	if err != nil {
+		return event.Stored{}, relay.Dedupe{}, nil, http.StatusBadRequest, err.Error()
+	}
+	return event.Stored{
+		ID: id.ID, Source: h.source, Tenant: v.tenant, Type: id.Type,
+		ReceivedAt:  h.now(),
+		Traceparent: storedTraceparent(r),
+		Header:      h.auditHeaders(r),
+		Body:        body,
+	}, relay.Dedupe{Scopes: v.signer.scopes, ID: id.Dedupe}, nil, 0, ""
+}
+
+// verified is what authenticate learnt of a request it let through.
+type verified struct {
+	signer *signer
+	signed verifier.Signed
+	tenant string
+}
+
+// authenticate verifies r with the secrets its route (or its tenant) has
+// and answers a signed handshake. A non-zero code is the refusal.
+func (h *Handler) authenticate(r *http.Request, body []byte) (verified, *verifier.Reply, int, string) {
 	s, tenant := h.signer, ""
 	if h.tenants != nil {
 		// The tenant picks the secrets, so it is read first.
 		var err error
 		if tenant, err = h.requestTenant(r); err != nil {
-			return event.Stored{}, relay.Dedupe{}, nil, http.StatusBadRequest, err.Error()
+			return verified{}, nil, http.StatusBadRequest, err.Error()
 		}
 		var known bool
 		s, known = h.tenants.pick(tenant)
@@ -373,31 +407,29 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedup
 			if err == nil {
 				err = verifier.ErrMismatch
 			}
-			return event.Stored{}, relay.Dedupe{}, nil, http.StatusUnauthorized, signatureMessage(err)
+			return verified{}, nil, http.StatusUnauthorized, signatureMessage(err)
 		}
 	}
 	signed, err := verify(s.verifier, r, body)
 	if err != nil {
-		return event.Stored{}, relay.Dedupe{}, nil, http.StatusUnauthorized, signatureMessage(err)
+		return verified{}, nil, http.StatusUnauthorized, signatureMessage(err)
 	}
 	if hs, ok := s.verifier.(verifier.Handshaker); ok {
 		if reply, ok := hs.SignedHandshake(r, body, signed); ok {
-			return event.Stored{}, relay.Dedupe{}, reply, 0, ""
+			return verified{}, reply, 0, ""
 		}
-	}
-	var found [3]string
-	if code, msg := h.readFields(body, found[:]); code != 0 {
-		return event.Stored{}, relay.Dedupe{}, nil, code, msg
-	}
-	id, err := verifier.Identify(signed, h.locator, r.Header, body, verifier.BodyFields{ID: found[0], Type: found[1], Action: found[2]})
-	if err != nil {
-		return event.Stored{}, relay.Dedupe{}, nil, http.StatusBadRequest, err.Error()
 	}
 	if h.tenants == nil {
 		if tenant, err = h.requestTenant(r); err != nil {
-			return event.Stored{}, relay.Dedupe{}, nil, http.StatusBadRequest, err.Error()
+			return verified{}, nil, http.StatusBadRequest, err.Error()
 		}
 	}
+	return verified{signer: s, signed: signed, tenant: tenant}, nil, 0, ""
+}
+
+// auditHeaders are the provider's audit headers r carries, kept with the
+// event; nil when none.
+func (h *Handler) auditHeaders(r *http.Request) http.Header {
 	var kept http.Header
 	for _, name := range h.locator.Audit {
 		if v := r.Header.Get(name); auditable(v) {
@@ -407,13 +439,7 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedup
 			kept[http.CanonicalHeaderKey(name)] = []string{v}
 		}
 	}
-	return event.Stored{
-		ID: id.ID, Source: h.source, Tenant: tenant, Type: id.Type,
-		ReceivedAt:  h.now(),
-		Traceparent: storedTraceparent(r),
-		Header:      kept,
-		Body:        body,
-	}, relay.Dedupe{Scopes: s.scopes, ID: id.Dedupe}, nil, 0, ""
+	return kept
 }
 
 // requestTenant is the route's tenant for r, its placeholders replaced

@@ -323,3 +323,58 @@ func appendSeen(b []byte, k Keys, source, scope, id string) []byte {
 func seenLen(k Keys, source, scope, id string) int {
 	return len(k.tag) + len(":seen:") + len(source) + 1 + len(scope) + 1 + len(id)
 }
+
+// MaxBatchEvents bounds the events of one AppendBatch: one script call
+// holds Redis for all of them.
+const MaxBatchEvents = 5000
+
+// AppendBatch stores the events of one request (a provider's batch) in a
+// single script call, so they are stored together or the call fails as a
+// whole: on ErrUnavailable some may be stored and the sender's retry finds
+// them duplicates. Each event is deduped by its own d[i]; outcomes[i] says
+// what happened to events[i]. Only ctx bounds the call, besides the
+// appender's own bound.
+func (a *Appender) AppendBatch(ctx context.Context, keys Keys, ttl time.Duration, events []event.Stored, d []Dedupe) ([]Outcome, error) {
+	if len(events) != len(d) {
+		return nil, errors.New("append batch: one dedupe per event")
+	}
+	if len(events) == 0 || len(events) > MaxBatchEvents {
+		return nil, fmt.Errorf("append batch: %d events, want 1 to %d", len(events), MaxBatchEvents)
+	}
+	b := &batchArgs{group: make([]*appendReq, len(events))}
+	for i := range events {
+		if len(d[i].Scopes) == 0 {
+			return nil, errors.New("append: no dedupe scope")
+		}
+		b.group[i] = &appendReq{keys: keys, dedup: d[i], ttl: ttl, event: events[i]}
+	}
+	type result struct {
+		res []any
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := a.call(keys.Stream(), b)
+		done <- result{res, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	}
+	if r.err == nil && len(r.res) != len(events) {
+		r.err = fmt.Errorf("append script returned %d results for %d events", len(r.res), len(events))
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, r.err)
+	}
+	out := make([]Outcome, len(events))
+	for i := range out {
+		out[i] = Accepted
+		if id, _ := r.res[i].(string); id == "" {
+			out[i] = Duplicate
+		}
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,9 @@ import (
 
 // cliSite has one route per provider, configured as the round trip signs.
 const cliSite = `
+	webhook /sendgrid sendgrid {
+		secret ` + sendGridPublic + `
+	}
 	webhook /stripe stripe {
 		secret whsec_test_secret
 	}
@@ -115,7 +119,12 @@ var cliProviders = []cliProvider{
 	{"zendesk", "/zendesk", "zd_signing_secret", nil, `{"type":"zen:event-type:ticket.created","run":"%s"}`},
 	{"razorpay", "/razorpay", "rzp_wh_secret", nil, `{"entity":"event","event":"payment.captured","run":"%s"}`},
 	{"telegram", "/telegram", "tg_cli_secret-1", nil, `{"update_id":%n,"message":{"text":"%s"}}`},
+	{"sendgrid", "/sendgrid", sendGridPrivate, nil, `[{"sg_event_id":"sg_cli_%s","event":"delivered"}]`},
 }
+
+// cliWrongSecret is a wrong secret of the right form, for providers whose
+// signer cannot sign with just any string (a private key).
+var cliWrongSecret = map[string]string{"sendgrid": sendGridOtherPrivate}
 
 // cliBody is p's body for one run (sign, send or wrong).
 func cliBody(p cliProvider, run string) string {
@@ -194,7 +203,7 @@ func TestHookgateSignAndSendAreAcceptedByEveryProvidersRoute(t *testing.T) {
 			}
 
 			body = cliBody(p, "wrong")
-			args = append([]string{"send", "--provider", providerName(p.provider), "--secret", "whsec_d3Jvbmc=",
+			args = append([]string{"send", "--provider", providerName(p.provider), "--secret", cmp.Or(cliWrongSecret[p.provider], "whsec_d3Jvbmc="),
 				"--url", c.Base + p.path}, p.flags...)
 			out, _, code = hookgateCLI(t, body, nil, args...)
 			if code == 0 || !strings.HasPrefix(out, "HTTP/1.1 401 Unauthorized\n") {
