@@ -46,6 +46,12 @@ type Signed struct {
 	// Timestamp is the signed timestamp as sent; "" where the scheme signs
 	// none.
 	Timestamp string
+	// Replay, when set, is a value the sender promises never to sign
+	// twice (a JWT's jti, Mailgun's token): ingest refuses a second event
+	// under it with a 401, atomically with storing the first, and
+	// remembers it for ReplayTTL (the signature's remaining validity).
+	Replay    string
+	ReplayTTL time.Duration
 }
 
 // Locator tells ingest where a provider's event id and type live. Only the
