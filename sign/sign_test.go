@@ -1,8 +1,10 @@
 package sign_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +163,24 @@ var roundTrip = map[string]struct {
 	"hmac": {module: `{"header":"X-Sig","algorithm":"sha512","encoding":"base64","prefix":"v1=","timestamp_header":"X-Ts"}`,
 		opts: sign.Options{Header: "X-Sig", Algorithm: "sha512", Encoding: "base64", Prefix: "v1=", TimestampHeader: "X-Ts"}},
 	"token": {module: `{"header":"X-Token"}`, opts: sign.Options{Header: "X-Token"}},
+	// The URL-signing providers verify the request sent to opts.URL.
+	"twilio":  {opts: sign.Options{URL: "https://hooks.example.com/twilio?tenant=acme"}, body: "MessageSid=SM1&MessageStatus=delivered&Body=Hi+there%21"},
+	"square":  {opts: sign.Options{URL: "https://hooks.example.com/square"}},
+	"hubspot": {opts: sign.Options{URL: "https://hooks.example.com/hub%3Aspot?portal=1"}, body: `[{"eventId":1,"subscriptionType":"contact.creation"}]`},
+}
+
+// verifyAs verifies body with h as v's route would: through the request
+// to url for the schemes that sign it.
+func verifyAs(v verifier.Verifier, url string, h http.Header, body []byte) error {
+	if rv, ok := v.(verifier.RequestVerifier); ok {
+		r := httptest.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		r.RequestURI = r.URL.RequestURI()
+		r.Header = h
+		_, err := rv.VerifyRequest(r, body)
+		return err
+	}
+	_, err := v.Verify(h, body)
+	return err
 }
 
 // Every registered provider's verifier, built through its Caddy module as
@@ -198,14 +218,19 @@ func TestSignEveryRegisteredProviderVerifies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := v.Verify(h, body); err != nil {
+			if err := verifyAs(v, rt.opts.URL, h, body); err != nil {
 				t.Errorf("verify refuses what sign signs: %v (headers %v)", err, names(h))
 			}
 			if p, ok := verifier.LookupPreset(name); name == "token" || ok && p.Token != nil {
 				return // signs nothing about the body
 			}
-			if _, err := v.Verify(h, append([]byte(" "), body...)); err == nil {
+			if err := verifyAs(v, rt.opts.URL, h, append([]byte(" "), body...)); err == nil {
 				t.Error("verify accepts a changed body")
+			}
+			if rt.opts.URL != "" {
+				if err := verifyAs(v, rt.opts.URL+"x", h, body); err == nil {
+					t.Error("verify accepts the signature at another URL")
+				}
 			}
 		})
 	}
@@ -225,6 +250,11 @@ func TestSignRefusesWhatTheRouteCouldNotVerify(t *testing.T) {
 		{"standard with a secret that is not base64", "standard", "whsec_not base64!", sign.Options{}, "not whsec_"},
 		{"hmac with an unknown placeholder", "hmac", "s", sign.Options{Header: "X", Template: "{method}{body}"}, "unknown placeholder"},
 		{"linear without the body's webhookTimestamp", "linear", "s", sign.Options{}, `needs its "webhookTimestamp" field`},
+		{"twilio without the URL it signs", "twilio", "s", sign.Options{}, "the URL is required"},
+		{"square with a URL that is not absolute", "square", "s", sign.Options{URL: "/hooks/square"}, "not an absolute http(s) URL"},
+		{"hubspot without the URL it signs", "hubspot", "s", sign.Options{}, "the URL is required"},
+		{"twilio JSON without bodySHA256 in the URL", "twilio", "s", sign.Options{URL: "https://h.example/t"},
+			"send it to https://h.example/t?bodySHA256=44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := sign.Sign(tc.provider, tc.secret, []byte(`{}`), time.Now(), "", tc.opts)
