@@ -110,6 +110,9 @@ func TestNormalizeRejectsBodiesThatAreNotJSONObjects(t *testing.T) {
 		"trailing bytes": `{"type":"x"} x`,
 	}
 	for _, source := range slices.Sorted(maps.Keys(normalizers)) {
+		if formSources[source] {
+			continue // a form post is what they take: twilio_test.go
+		}
 		for _, name := range slices.Sorted(maps.Keys(bodies)) {
 			t.Run(source+" rejects "+name, func(t *testing.T) {
 				_, err := Normalize(storedEvent(source, "x", bodies[name]))
