@@ -86,6 +86,8 @@ func (h *Handler) readFields(body []byte, found []string) (int, string) {
 			}
 		}
 	case verifier.BodyAny:
+	case verifier.BodyOwn:
+		return h.ownFields(body, found)
 	default:
 		return http.StatusBadRequest, "this provider's body kind is not supported yet"
 	}

@@ -64,6 +64,7 @@ var normalizers = map[string]normalizer{
 	"zendesk":     normalizeZendesk,
 	"razorpay":    normalizeRazorpay,
 	"telegram":    normalizeTelegram,
+	"slack":       normalizeSlack,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

@@ -86,6 +86,9 @@ const cliSite = `
 	webhook /telegram telegram {
 		secret tg_cli_secret-1
 	}
+	webhook /slack slack {
+		secret slack_cli_signing_secret
+	}
 	respond "the WordPress site"
 `
 
@@ -120,6 +123,7 @@ var cliProviders = []cliProvider{
 	{"razorpay", "/razorpay", "rzp_wh_secret", nil, `{"entity":"event","event":"payment.captured","run":"%s"}`},
 	{"telegram", "/telegram", "tg_cli_secret-1", nil, `{"update_id":%n,"message":{"text":"%s"}}`},
 	{"sendgrid", "/sendgrid", sendGridPrivate, nil, `[{"sg_event_id":"sg_cli_%s","event":"delivered"}]`},
+	{"slack", "/slack", "slack_cli_signing_secret", nil, `{"type":"event_callback","event_id":"Ev_cli_%s","event":{"type":"app_mention","user":"U1"}}`},
 }
 
 // cliWrongSecret is a wrong secret of the right form, for providers whose
