@@ -89,6 +89,15 @@ const cliSite = `
 	webhook /slack slack {
 		secret slack_cli_signing_secret
 	}
+	webhook /twilio twilio {
+		secret tw_cli_auth_token
+	}
+	webhook /square square {
+		secret sq_cli_signature_key
+	}
+	webhook /hubspot hubspot {
+		secret hs_cli_client_secret
+	}
 	respond "the WordPress site"
 `
 
@@ -124,6 +133,10 @@ var cliProviders = []cliProvider{
 	{"telegram", "/telegram", "tg_cli_secret-1", nil, `{"update_id":%n,"message":{"text":"%s"}}`},
 	{"sendgrid", "/sendgrid", sendGridPrivate, nil, `[{"sg_event_id":"sg_cli_%s","event":"delivered"}]`},
 	{"slack", "/slack", "slack_cli_signing_secret", nil, `{"type":"event_callback","event_id":"Ev_cli_%s","event":{"type":"app_mention","user":"U1"}}`},
+	// The URL-signing providers sign the URL the request goes to (%url).
+	{"twilio", "/twilio", "tw_cli_auth_token", []string{"--url", "%url"}, `MessageSid=SM_cli_%s&MessageStatus=delivered&From=%2B15551234567`},
+	{"square", "/square", "sq_cli_signature_key", []string{"--url", "%url"}, `{"event_id":"sq_cli_%s","type":"payment.created"}`},
+	{"hubspot", "/hubspot", "hs_cli_client_secret", []string{"--url", "%url"}, `[{"eventId":%n,"subscriptionType":"contact.creation","run":"%s"}]`},
 }
 
 // cliWrongSecret is a wrong secret of the right form, for providers whose
@@ -164,6 +177,17 @@ func hookgateCLI(t *testing.T, stdin string, env []string, args ...string) (stri
 
 func providerName(p string) string { name, _, _ := strings.Cut(p, " "); return name }
 
+// flagsFor is p's flags with %url the URL of p's route at base.
+func (p cliProvider) flagsFor(base string) []string {
+	flags := slices.Clone(p.flags)
+	for i, f := range flags {
+		if f == "%url" {
+			flags[i] = base + p.path
+		}
+	}
+	return flags
+}
+
 // What `caddy hookgate sign` prints is what the webhook route accepts, for
 // every provider; `send` delivers the same way, and a wrong secret is a
 // non-zero exit with the 401 printed.
@@ -177,6 +201,7 @@ func TestHookgateSignAndSendAreAcceptedByEveryProvidersRoute(t *testing.T) {
 	c := startCaddy(t, srv.URL(), "", cliSite)
 	for _, p := range cliProviders {
 		t.Run(p.provider, func(t *testing.T) {
+			p.flags = p.flagsFor(c.Base)
 			body := cliBody(p, "sign")
 			args := append([]string{"sign", "--provider", providerName(p.provider), "--secret", p.secret}, p.flags...)
 			out, stderr, code := hookgateCLI(t, body, nil, args...)
