@@ -49,6 +49,11 @@ func (h *Handler) ingestBatch(w http.ResponseWriter, r *http.Request, body []byt
 		res.err = replyError(w, http.StatusServiceUnavailable, "event store unavailable, retry later")
 		return res
 	}
+	if outcomes[0] == relay.Replayed {
+		res := h.rejectBody(w, r, http.StatusUnauthorized, errReplayed, body)
+		putBody(bufp, body)
+		return res
+	}
 	putBody(bufp, body)
 	accepted := 0
 	for _, o := range outcomes {
@@ -110,6 +115,9 @@ func (h *Handler) checkBatch(r *http.Request, body []byte) ([]event.Stored, []re
 		}
 		dedupe[i] = relay.Dedupe{Scopes: v.signer.scopes, ID: id.Dedupe}
 	}
+	// One signature covers the request: its replay value goes with the
+	// first element, and names the batch.
+	dedupe[0].Replay, dedupe[0].ReplayTTL = v.signed.Replay, v.signed.ReplayTTL
 	return events, dedupe, nil, 0, ""
 }
 

@@ -346,6 +346,11 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 		res.err = replyError(w, http.StatusServiceUnavailable, "event store unavailable, retry later")
 		return res
 	}
+	if outcome == relay.Replayed {
+		res := h.rejectBody(w, r, http.StatusUnauthorized, errReplayed, body)
+		putBody(bufp, body)
+		return res
+	}
 	putBody(bufp, body)
 	res.outcome, res.status = outcomeAccepted, http.StatusAccepted
 	if outcome == relay.Duplicate {
@@ -378,7 +383,7 @@ func (h *Handler) check(r *http.Request, body []byte) (event.Stored, relay.Dedup
 		Traceparent: storedTraceparent(r),
 		Header:      h.auditHeaders(r),
 		Body:        body,
-	}, relay.Dedupe{Scopes: v.signer.scopes, ID: id.Dedupe}, nil, 0, ""
+	}, relay.Dedupe{Scopes: v.signer.scopes, ID: id.Dedupe, Replay: v.signed.Replay, ReplayTTL: v.signed.ReplayTTL}, nil, 0, ""
 }
 
 // verified is what authenticate learnt of a request it let through.
@@ -497,6 +502,10 @@ func payload(body []byte, limit int64) string {
 	}
 	return string(body)
 }
+
+// errReplayed answers an event under a signed value (a JWT's jti) that
+// already named another event.
+const errReplayed = "signature already used for another event"
 
 // requestID is Caddy's id of the request, {http.request.uuid}: the same
 // one its access log carries, made when first asked for.

@@ -28,7 +28,7 @@ const benchSecret = "whsec_bench"
 
 // benchHandler wires a Stripe handler to a real redis-server the way
 // Provision does, without a Caddy config around it.
-func benchHandler(b *testing.B) *Handler {
+func benchHandler(b testing.TB) *Handler {
 	srv := redistest.Start(b)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	appender := relay.NewAppender(rdb, 2*time.Second, 4, 128)

@@ -2,7 +2,9 @@ package relay
 
 import (
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -31,6 +33,9 @@ const (
 	Accepted Outcome = iota + 1
 	// Duplicate means the dedupe key was already set: stored earlier.
 	Duplicate
+	// Replayed means the event's replay value already named another
+	// event: nothing was stored, and the sender must be refused.
+	Replayed
 )
 
 // Appender dedupes and appends events. Concurrent appends are coalesced into
@@ -51,8 +56,11 @@ type appendReq struct {
 	dedup Dedupe
 	ttl   time.Duration
 	event event.Stored // a copy, so that the caller's need not escape to the heap
-	timer *time.Timer  // AppendWithin's bound, kept with the pooled request
-	reply chan appendReply
+	// follows marks the events of a batch after its first, which share
+	// its replay value: a replay refuses the whole batch.
+	follows bool
+	timer   *time.Timer // AppendWithin's bound, kept with the pooled request
+	reply   chan appendReply
 }
 
 type appendReply struct {
@@ -92,6 +100,11 @@ func (a *Appender) Close() {
 type Dedupe struct {
 	Scopes []string // not empty; shared, never modified
 	ID     string
+	// Replay, when set, is a signed value the sender never signs twice
+	// (a JWT's jti): a second event under it is Replayed. It is
+	// remembered for ReplayTTL, rounded up to a second.
+	Replay    string
+	ReplayTTL time.Duration
 }
 
 // DefaultScopes is the scope Append records events in.
@@ -232,6 +245,10 @@ func (b *batchArgs) args(stream string) []any {
 			b.buf = appendSeen(b.buf, req.keys, req.event.Source, scope, req.dedup.ID)
 			nk++
 		}
+		if req.dedup.Replay != "" {
+			b.buf = appendReplay(b.buf, req.keys, req.event.Source, req.dedup.Scopes[0], req.dedup.Replay)
+			nk++
+		}
 	}
 	all := string(b.buf)
 	b.seen = b.seen[:0]
@@ -241,20 +258,32 @@ func (b *batchArgs) args(stream string) []any {
 			b.seen = append(b.seen, all[:n])
 			all = all[n:]
 		}
+		if req.dedup.Replay != "" {
+			n := replayLen(req.keys, req.event.Source, req.dedup.Scopes[0])
+			b.seen = append(b.seen, all[:n])
+			all = all[n:]
+		}
 	}
-	b.nums = slices.Grow(b.nums[:0], 2*len(b.group))[:2*len(b.group)]
+	b.nums = slices.Grow(b.nums[:0], 3*len(b.group))[:3*len(b.group)]
 	b.cmd = append(b.cmd[:0], "evalsha", scriptHash, nk+1, stream)
 	for i := range b.seen {
 		b.cmd = append(b.cmd, &b.seen[i])
 	}
 	for i, req := range b.group {
 		e := &req.event
-		b.nums[2*i] = int64(req.ttl / time.Second)
-		b.nums[2*i+1] = e.ReceivedAt.UnixMilli()
-		b.cmd = append(b.cmd, len(req.dedup.Scopes), &b.nums[2*i], 0)
+		b.nums[3*i] = int64(req.ttl / time.Second)
+		b.nums[3*i+1] = e.ReceivedAt.UnixMilli()
+		b.nums[3*i+2] = 0
+		switch {
+		case req.dedup.Replay != "":
+			b.nums[3*i+2] = max(int64((req.dedup.ReplayTTL+time.Second-1)/time.Second), 1)
+		case req.follows:
+			b.nums[3*i+2] = -1
+		}
+		b.cmd = append(b.cmd, len(req.dedup.Scopes), &b.nums[3*i], &b.nums[3*i+2], 0)
 		at := len(b.cmd) - 1
 		var n int
-		b.cmd, n = appendFieldsAt(b.cmd, e, &b.nums[2*i+1])
+		b.cmd, n = appendFieldsAt(b.cmd, e, &b.nums[3*i+1])
 		b.cmd[at] = n
 	}
 	return b.cmd
@@ -269,10 +298,8 @@ func (a *Appender) run(stream string, b *batchArgs) {
 		r := appendReply{err: err}
 		if err != nil {
 			r.err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-		} else if id, _ := res[i].(string); id == "" {
-			r.outcome = Duplicate
 		} else {
-			r.outcome = Accepted
+			r.outcome = outcomeOf(res[i])
 		}
 		req.reply <- r
 	}
@@ -324,6 +351,34 @@ func seenLen(k Keys, source, scope, id string) int {
 	return len(k.tag) + len(":seen:") + len(source) + 1 + len(scope) + 1 + len(id)
 }
 
+// outcomeOf reads the script's answer for one event.
+func outcomeOf(res any) Outcome {
+	switch id, _ := res.(string); id {
+	case "":
+		return Duplicate
+	case "!":
+		return Replayed
+	}
+	return Accepted
+}
+
+// appendReplay appends the replay key of value to b: its hash, so a value
+// of any length or bytes makes a key of fixed shape.
+func appendReplay(b []byte, k Keys, source, scope, value string) []byte {
+	b = append(b, k.tag...)
+	b = append(b, ":replay:"...)
+	b = append(b, source...)
+	b = append(b, ':')
+	b = append(b, scope...)
+	b = append(b, ':')
+	sum := sha256.Sum256([]byte(value))
+	return hex.AppendEncode(b, sum[:16])
+}
+
+func replayLen(k Keys, source, scope string) int {
+	return len(k.tag) + len(":replay:") + len(source) + 1 + len(scope) + 1 + 32
+}
+
 // MaxBatchEvents bounds the events of one AppendBatch: one script call
 // holds Redis for all of them.
 const MaxBatchEvents = 5000
@@ -346,7 +401,7 @@ func (a *Appender) AppendBatch(ctx context.Context, keys Keys, ttl time.Duration
 		if len(d[i].Scopes) == 0 {
 			return nil, errors.New("append: no dedupe scope")
 		}
-		b.group[i] = &appendReq{keys: keys, dedup: d[i], ttl: ttl, event: events[i]}
+		b.group[i] = &appendReq{keys: keys, dedup: d[i], ttl: ttl, event: events[i], follows: i > 0 && d[0].Replay != ""}
 	}
 	type result struct {
 		res []any
@@ -371,10 +426,7 @@ func (a *Appender) AppendBatch(ctx context.Context, keys Keys, ttl time.Duration
 	}
 	out := make([]Outcome, len(events))
 	for i := range out {
-		out[i] = Accepted
-		if id, _ := r.res[i].(string); id == "" {
-			out[i] = Duplicate
-		}
+		out[i] = outcomeOf(r.res[i])
 	}
 	return out, nil
 }

@@ -1,23 +1,39 @@
 -- Dedupe and append a batch of events to one stream, atomically per event.
--- KEYS[1]   the stream; then, per event, its k dedupe keys (one per scope).
--- ARGV      per event: k, ttl seconds, n, then n stream field/value strings.
--- Returns   per event the new stream entry id, or "" for a duplicate: an
---           event seen under any of its keys.
+-- KEYS[1]   the stream; then, per event, its k dedupe keys (one per scope)
+--           and, when it has one, its replay key.
+-- ARGV      per event: k, ttl seconds, replay ttl seconds (0: no replay
+--           key; -1: the event shares the previous one's, as the rest of
+--           a batch does, and is a replay when that one was), n, then n
+--           stream field/value strings.
+-- Returns   per event the new stream entry id, "" for a duplicate (an
+--           event seen under any of its keys), or "!" for a replay: its
+--           replay key (a signed value the sender never signs twice, such
+--           as a JWT's jti) already names another event.
 -- No dedupe key outlives a failed append, so a provider's retry of an event
 -- that was not stored is never taken for a duplicate: one key is claimed
 -- with SET NX (one call where EXISTS and SET were two) and deleted again if
 -- XADD fails; several keys are checked with EXISTS and set after XADD.
--- A key's value is "1": only its existence is ever read.
+-- A dedupe key's value is "1": only its existence is ever read. A replay
+-- key's value is the event's first dedupe key, so the same event sent
+-- again under it is a duplicate, not a replay.
 local out = {}
 local a, k = 1, 2
 while a <= #ARGV do
   local nk = tonumber(ARGV[a])
   local ttl = ARGV[a + 1]
-  local first = a + 3
-  a = first + tonumber(ARGV[a + 2])
+  local rttl = tonumber(ARGV[a + 2])
+  local first = a + 4
+  a = first + tonumber(ARGV[a + 3])
   local last = k + nk - 1
+  local rk = nil
+  if rttl > 0 then
+    rk = KEYS[last + 1]
+  end
   local id = ''
-  if nk == 1 then
+  local prev = rk and redis.call('GET', rk)
+  if (prev and prev ~= KEYS[k]) or (rttl < 0 and out[#out] == '!') then
+    id = '!'
+  elseif nk == 1 then
     if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ttl) then
       id = redis.pcall('XADD', KEYS[1], '*', unpack(ARGV, first, a - 1))
       if type(id) == 'table' then
@@ -31,7 +47,13 @@ while a <= #ARGV do
       redis.call('SET', KEYS[j], '1', 'EX', ttl)
     end
   end
+  if rk and id ~= '' and id ~= '!' then
+    redis.call('SET', rk, KEYS[k], 'EX', rttl)
+  end
   out[#out + 1] = id
   k = last + 1
+  if rk then
+    k = k + 1
+  end
 end
 return out
