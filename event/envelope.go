@@ -65,6 +65,7 @@ var normalizers = map[string]normalizer{
 	"razorpay":    normalizeRazorpay,
 	"telegram":    normalizeTelegram,
 	"slack":       normalizeSlack,
+	"zoom":        normalizeZoom,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

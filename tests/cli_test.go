@@ -98,6 +98,9 @@ const cliSite = `
 	webhook /hubspot hubspot {
 		secret hs_cli_client_secret
 	}
+	webhook /zoom zoom {
+		secret zoom_cli_secret_token
+	}
 	respond "the WordPress site"
 `
 
@@ -137,6 +140,7 @@ var cliProviders = []cliProvider{
 	{"twilio", "/twilio", "tw_cli_auth_token", []string{"--url", "%url"}, `MessageSid=SM_cli_%s&MessageStatus=delivered&From=%2B15551234567`},
 	{"square", "/square", "sq_cli_signature_key", []string{"--url", "%url"}, `{"event_id":"sq_cli_%s","type":"payment.created"}`},
 	{"hubspot", "/hubspot", "hs_cli_client_secret", []string{"--url", "%url"}, `[{"eventId":%n,"subscriptionType":"contact.creation","run":"%s"}]`},
+	{"zoom", "/zoom", "zoom_cli_secret_token", nil, `{"event":"meeting.started","event_ts":%ms,"payload":{"object":{"id":"%s"}}}`},
 }
 
 // cliWrongSecret is a wrong secret of the right form, for providers whose
