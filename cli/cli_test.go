@@ -557,3 +557,21 @@ func TestMain(m *testing.M) {
 	isTerminal = func(io.Writer) bool { return false }
 	os.Exit(m.Run())
 }
+
+// The hmac options of the route have flags of the same names, so any hmac
+// route can be signed for: Slack's v0:{ts}:{body} here, with the vector
+// from Slack's documentation.
+func TestCLISignTakesEveryHMACOption(t *testing.T) {
+	body := "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+	out, _, err := runCLI(t, body, "sign", "--provider", "hmac", "--secret", "8f742231b10e8888abcd99yyyzzz85a5",
+		"--timestamp", "1531420618", "--header", "X-Slack-Signature", "--prefix", "v0=",
+		"--template", "v0:{ts}:{body}", "--timestamp-from", "header:X-Slack-Request-Timestamp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"X-Slack-Signature: v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503\n", "X-Slack-Request-Timestamp: 1531420618\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("printed %q, want a line %q", out, want)
+		}
+	}
+}

@@ -38,6 +38,12 @@ func (f *signFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.opts.Prefix, "prefix", "", `hmac: text before the signature, such as "sha256="`)
 	fl.StringVar(&f.opts.TimestampHeader, "timestamp-header", "", `hmac: header with unix seconds; then "<ts>.<body>" is signed`)
 	fl.StringVar(&f.opts.IDHeader, "id-header", "", "hmac, token: header carrying --id")
+	fl.StringVar(&f.opts.Template, "template", "", "hmac: the signed string, e.g. v0:{ts}:{body} (the route's template option)")
+	fl.StringVar(&f.opts.SignatureFormat, "signature-format", "", "hmac: the route's signature_format, e.g. 'kv sep=, ts=t sig=v1'")
+	fl.StringVar(&f.opts.TimestampFrom, "timestamp-from", "", "hmac: the route's timestamp_from, header:<Name> or json:<field>")
+	fl.StringVar(&f.opts.TimestampFormat, "timestamp-format", "", "hmac: the route's timestamp_format, unix (default), unix_ms or rfc3339")
+	fl.StringVar(&f.opts.IDFrom, "id-from", "", "hmac: the route's id_from, header:<Name> (sends --id there) or json:<field>")
+	fl.StringVar(&f.opts.TypeFrom, "type-from", "", "hmac: the route's type_from, header:<Name> (sends --event there) or json:<field>")
 }
 
 // headers signs the body on in; the secret comes only from the flags or
