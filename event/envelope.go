@@ -66,6 +66,7 @@ var normalizers = map[string]normalizer{
 	"telegram":    normalizeTelegram,
 	"slack":       normalizeSlack,
 	"zoom":        normalizeZoom,
+	"twitch":      normalizeTwitch,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

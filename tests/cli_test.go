@@ -101,6 +101,9 @@ const cliSite = `
 	webhook /zoom zoom {
 		secret zoom_cli_secret_token
 	}
+	webhook /twitch twitch {
+		secret twitch_cli_secret
+	}
 	respond "the WordPress site"
 `
 
@@ -141,6 +144,7 @@ var cliProviders = []cliProvider{
 	{"square", "/square", "sq_cli_signature_key", []string{"--url", "%url"}, `{"event_id":"sq_cli_%s","type":"payment.created"}`},
 	{"hubspot", "/hubspot", "hs_cli_client_secret", []string{"--url", "%url"}, `[{"eventId":%n,"subscriptionType":"contact.creation","run":"%s"}]`},
 	{"zoom", "/zoom", "zoom_cli_secret_token", nil, `{"event":"meeting.started","event_ts":%ms,"payload":{"object":{"id":"%s"}}}`},
+	{"twitch", "/twitch", "twitch_cli_secret", nil, `{"subscription":{"type":"channel.follow"},"event":{"user_id":"%s"}}`},
 }
 
 // cliWrongSecret is a wrong secret of the right form, for providers whose
