@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // benchBody is a 2 KB JSON-ish body, the size of a typical event.
@@ -280,4 +282,55 @@ func BenchmarkHubSpot(b *testing.B) {
 	r.Header.Set("X-HubSpot-Signature-v3", base64.StdEncoding.EncodeToString(m.Sum(nil)))
 	r.Header.Set("X-HubSpot-Request-Timestamp", "1700000000000")
 	benchVerifyRequest(b, v, r, body)
+}
+
+// BenchmarkJWT: the public-key algorithms against HS256, and HS256 with
+// body_signature (the WordPress plugin's two checks). The token is small;
+// only body_signature reads the 2 KB body.
+func BenchmarkJWT(b *testing.B) {
+	testJWTKeys(b)
+	dir := b.TempDir()
+	cases := []struct {
+		name string
+		opts JWTOptions
+		m    jwt.SigningMethod
+		key  any
+		body bool
+	}{
+		{"RS256", JWTOptions{Algorithm: JWTRS256, KeyFile: writeFile(b, dir, "rs.pem", publicPEM(b, &jwtRSA.PublicKey))}, jwt.SigningMethodRS256, jwtRSA, false},
+		{"ES256", JWTOptions{Algorithm: JWTES256, KeyFile: writeFile(b, dir, "es.pem", publicPEM(b, &jwtEC.PublicKey))}, jwt.SigningMethodES256, jwtEC, false},
+		{"EdDSA", JWTOptions{Algorithm: JWTEdDSA, KeyFile: writeFile(b, dir, "ed.pem", publicPEM(b, jwtEd.Public()))}, jwt.SigningMethodEdDSA, jwtEd, false},
+		{"HS256", JWTOptions{Algorithm: JWTHS256}, jwt.SigningMethodHS256, []byte("hs-secret"), false},
+		{"HS256+body_signature", JWTOptions{Algorithm: JWTHS256, BodySignatureHeader: "X-Signature", BodySignatureSecrets: []string{"body-secret"}}, jwt.SigningMethodHS256, []byte("hs-secret"), true},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			v := newTestJWT(b, tc.opts, "hs-secret")
+			h := bearer(signToken(b, tc.m, tc.key, claims(), ""))
+			if tc.body {
+				h.Set("X-Signature", "sha256="+hexMAC("body-secret", string(benchBody)))
+			}
+			benchVerify(b, v, h)
+		})
+	}
+}
+
+func BenchmarkMailgun(b *testing.B) {
+	ts := benchTS
+	body := append(mailgunTestBody(mailgunSigObject(`"`+ts+`"`, mailgunToken, mailgunSig("mg-key", ts, mailgunToken)), `{"event":"delivered","data":"`), bytes.Repeat([]byte("x"), 1900)...)
+	body = append(body[:len(body)-1], `"}}`...)
+	v, err := NewMailgun(Config{Secrets: []string{"mg-key"}, Now: func() time.Time { return time.Unix(1700000000, 0) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := v.Verify(nil, body); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(nil, body); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
