@@ -28,8 +28,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
-
-	"github.com/hookgate/caddy-hookgate/event"
 )
 
 // maxMailgunToken bounds the token: Mailgun's are 50 characters, and it
@@ -120,24 +118,31 @@ func hexMACEqual(s string, mac []byte) bool {
 // ingest checks a JSON object. The id stays the signed token (Signed.ID):
 // event-data.id is not signed.
 func (v *Mailgun) ReadFields(body []byte, maxDepth int) (BodyFields, error) {
-	if err := event.ScanStrict(body, maxDepth, nil, nil); err != nil {
-		return BodyFields{}, &IdentityError{"malformed JSON body: " + err.Error()}
+	if err := scanStrict(body, maxDepth, nil, nil); err != nil {
+		return BodyFields{}, err
 	}
 	var b struct {
-		EventData struct {
+		EventData *struct {
 			Event string `json:"event"`
 		} `json:"event-data"`
 	}
 	if err := json.Unmarshal(body, &b); err != nil {
-		return BodyFields{}, &IdentityError{`"event-data" is not an object`}
+		return BodyFields{}, &bodyError{`"event-data" must be an object with a string "event"`}
+	}
+	if b.EventData == nil {
+		return BodyFields{}, nil
 	}
 	return BodyFields{Type: b.EventData.Event}, nil
 }
 
-// Locate: a JSON object. The id is the signed token; the type is
-// event-data.event, below the top level, which ReadFields reads.
+// Locate: a JSON object Mailgun's own ReadFields reads (the type is
+// event-data.event, below the top level). The id is the signed token.
 func (v *Mailgun) Locate() Locator {
-	return Locator{ContentType: "application/json", Body: BodyJSONObject}
+	return Locator{TypeField: "event-data.event", ContentType: "application/json", Body: BodyOwn}
 }
 
-var _ Verifier = (*Mailgun)(nil)
+// Interface guards
+var (
+	_ Verifier    = (*Mailgun)(nil)
+	_ FieldReader = (*Mailgun)(nil)
+)

@@ -103,7 +103,7 @@ func TestMailgunSignedNamesTheEventByItsToken(t *testing.T) {
 	if s != want {
 		t.Errorf("Signed = %+v, want %+v", s, want)
 	}
-	if loc := v.Locate(); loc.IDField != "" || loc.ContentType != "application/json" {
+	if loc := v.Locate(); loc.IDField != "" || loc.ContentType != "application/json" || loc.Body != BodyOwn {
 		t.Errorf("Locate = %+v: no body field may name the event", loc)
 	}
 }
