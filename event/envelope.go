@@ -67,6 +67,7 @@ var normalizers = map[string]normalizer{
 	"slack":       normalizeSlack,
 	"zoom":        normalizeZoom,
 	"twitch":      normalizeTwitch,
+	"discord":     normalizeDiscord,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

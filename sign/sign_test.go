@@ -78,6 +78,24 @@ func TestSignMatchesTheVectors(t *testing.T) {
 		{"gitlab sends its token", "gitlab", "glwht-token", `{"object_kind":"push"}`, "", at, sign.Options{}, "X-Gitlab-Token", "glwht-token"},
 		{"gitlab sends the id as its event uuid", "gitlab", "glwht-token", `{}`, "uuid-1", at, sign.Options{}, "X-Gitlab-Event-Uuid", "uuid-1"},
 		{"telegram sends its token", "telegram", "tg_secret", `{"update_id":1}`, "", at, sign.Options{}, "X-Telegram-Bot-Api-Secret-Token", "tg_secret"},
+		// Slack's published example (pub); the Zoom and Twitch vectors
+		// of verifier's tests (computed from each documented algorithm);
+		// Discord's is providers.md's (the key of the seed bytes 0..31).
+		{"slack's published example", "slack", "8f742231b10e8888abcd99yyyzzz85a5",
+			"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c",
+			"", time.Unix(1531420618, 0), sign.Options{}, "X-Slack-Signature", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"},
+		{"slack sends a form as a form", "slack", "s", "command=%2Fweather", "", at, sign.Options{}, "Content-Type", "application/x-www-form-urlencoded"},
+		{"zoom", "zoom", "zoom_secret_token",
+			`{"event":"meeting.started","event_ts":1700000000000,"payload":{"account_id":"AAAAAABBBB","object":{"id":"1234567890","uuid":"4444AAAiAAAAAiAiAiiAii==","host_id":"x1yCzABCDEfg23HiJKl4mN","topic":"My Meeting","start_time":"2023-11-14T22:13:20Z"}}}`,
+			"", at, sign.Options{}, "X-Zm-Signature", "v0=da6a9648a802c58bb9b0b636b43b0159a31740e5dabc75193adaa2b0174a6e50"},
+		{"twitch", "twitch", "twitch_subscription_secret",
+			`{"subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","type":"channel.follow","version":"2","status":"enabled","cost":0,"condition":{"broadcaster_user_id":"1337","moderator_user_id":"1337"},"transport":{"method":"webhook","callback":"https://example.com/webhooks/callback"},"created_at":"2019-11-16T10:11:12.634234626Z"},"event":{"user_id":"1234","user_login":"cool_user","user_name":"Cool_User","broadcaster_user_id":"1337","broadcaster_user_login":"cooler_user","broadcaster_user_name":"Cooler_User","followed_at":"2020-07-15T18:16:11.17106713Z"}}`,
+			"e76c6bd4-55c9-4987-8304-da1588d8988b", time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC), sign.Options{},
+			"Twitch-Eventsub-Message-Signature", "sha256=1d011e740eeb46c1339e88a72e07a2d22da2eae75638fe542d1bd5758c63cc60"},
+		{"twitch's message type follows the body", "twitch", "s", `{"challenge":"c","subscription":{}}`, "", at, sign.Options{},
+			"Twitch-Eventsub-Message-Type", "webhook_callback_verification"},
+		{"discord", "discord", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", `{"type":1}`, "", at, sign.Options{},
+			"X-Signature-Ed25519", "c1098e97d711377f30225d53d94b89d43537f92e5b3afaddc590781b1f9f9d4b2eeab335d370be3b9a090bc61a85b86448bc140dcd195f1569c2bff181257607"},
 		{"hmac with a template and a key-value list", "hmac", "pdl_ntfset_test", `{"event_id":"evt_01","event_type":"transaction.completed"}`, "", at,
 			sign.Options{Header: "Paddle-Signature", SignatureFormat: "kv sep=; ts=ts sig=h1", Template: "{ts}:{body}"},
 			"Paddle-Signature", "ts=1700000000;h1=cdc5cfe323f9d9f1c1fd8f7f085bcf6f029d0ecd291e7a44b2f57b88c63dd648"},
@@ -154,10 +172,14 @@ func TestSignEveryRegisteredProviderHasASigner(t *testing.T) {
 // matching sign options.
 var roundTrip = map[string]struct {
 	secret string
-	module string
-	opts   sign.Options
-	body   string // instead of the shared one
+	// verifyWith is the route's secret where it is not the signer's:
+	// the public key of a signing key.
+	verifyWith string
+	module     string
+	opts       sign.Options
+	body       string // instead of the shared one
 }{
+	"discord":  {verifyWith: sign.DiscordPublicKey("a_test_secret")},
 	"linear":   {body: `{"type":"Issue","action":"create","webhookTimestamp":1700000000000}`},
 	"standard": {secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
 	"hmac": {module: `{"header":"X-Sig","algorithm":"sha512","encoding":"base64","prefix":"v1=","timestamp_header":"X-Ts"}`,
@@ -212,7 +234,11 @@ func TestSignEveryRegisteredProviderVerifies(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s is not a caddymodule.Provider", m.ID)
 			}
-			v, err := p.NewVerifier(verifier.Config{Secrets: []string{rt.secret}, Now: func() time.Time { return at }})
+			routeSecret := rt.secret
+			if rt.verifyWith != "" {
+				routeSecret = rt.verifyWith
+			}
+			v, err := p.NewVerifier(verifier.Config{Secrets: []string{routeSecret}, Now: func() time.Time { return at }})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -104,6 +104,9 @@ const cliSite = `
 	webhook /twitch twitch {
 		secret twitch_cli_secret
 	}
+	webhook /discord discord {
+		secret fe48bda10fb72b41342a14cde980c1beb317eabdd0d175c65c83970672f867f2
+	}
 	respond "the WordPress site"
 `
 
@@ -145,6 +148,8 @@ var cliProviders = []cliProvider{
 	{"hubspot", "/hubspot", "hs_cli_client_secret", []string{"--url", "%url"}, `[{"eventId":%n,"subscriptionType":"contact.creation","run":"%s"}]`},
 	{"zoom", "/zoom", "zoom_cli_secret_token", nil, `{"event":"meeting.started","event_ts":%ms,"payload":{"object":{"id":"%s"}}}`},
 	{"twitch", "/twitch", "twitch_cli_secret", nil, `{"subscription":{"type":"channel.follow"},"event":{"user_id":"%s"}}`},
+	// The route holds the public key of the signer's passphrase key.
+	{"discord", "/discord", "discord_cli_secret", nil, `{"id":"%s_cli","type":2,"data":{"name":"hello"}}`},
 }
 
 // cliWrongSecret is a wrong secret of the right form, for providers whose
