@@ -29,6 +29,10 @@ const urlSignedSite = `
 	webhook /hooks/twilio-other twilio {
 		secret tw_auth_token
 	}
+	webhook /hooks/twilio-json twilio {
+		secret tw_auth_token
+		body json
+	}
 	webhook /hooks/square* square {
 		secret sq_signature_key
 		public_url https://hooks.example.com{http.request.orig_uri}
@@ -102,6 +106,10 @@ func TestURLSignedProvidersVerifyTheURLTheSenderUsed(t *testing.T) {
 		}
 		return h
 	}
+	jsonBody := `{"CallSid":"CA77","CallStatus":"ringing","From":"+15551234567"}`
+	jsonSum := sha256.Sum256([]byte(jsonBody))
+	jsonPath := "/hooks/twilio-json?bodySHA256=" + hex.EncodeToString(jsonSum[:])
+	twilioJSON := urlSigned(t, "twilio", "tw_auth_token", c.Base+jsonPath, jsonBody, time.Now())
 	squareBody := `{"merchant_id":"6SSW7HV8K2ST5","type":"payment.created","event_id":"sq-evt-1","data":{"type":"payment","id":"KkAk"}}`
 	square := urlSigned(t, "square", "sq_signature_key", "https://hooks.example.com/hooks/square", squareBody, time.Now())
 	hubspotBody := `[{"eventId":101,"subscriptionType":"contact.creation","objectId":123},{"eventId":102,"subscriptionType":"contact.deletion","objectId":124}]`
@@ -122,6 +130,9 @@ func TestURLSignedProvidersVerifyTheURLTheSenderUsed(t *testing.T) {
 		{"forwarded headers from an untrusted peer do not make a URL",
 			"/hooks/twilio", with(urlSigned(t, "twilio", "tw_auth_token", "https://hooks.example.com/hooks/twilio", form, time.Now()),
 				"X-Forwarded-Proto", "https", "X-Forwarded-Host", "hooks.example.com"), form, 401},
+		{"twilio's JSON variant (bodySHA256 in the signed URL) is accepted", jsonPath, twilioJSON, jsonBody, 202},
+		{"twilio's JSON variant with another body is refused", jsonPath, twilioJSON, strings.Replace(jsonBody, "ringing", "completed", 1), 401},
+		{"a JSON body at a form route is refused for its content type", "/hooks/twilio" + jsonPath[len("/hooks/twilio-json"):], twilioJSON, jsonBody, 415},
 		{"square signed over its public_url is accepted", "/hooks/square", square, squareBody, 202},
 		{"square signed over the URL Caddy was asked for is refused when public_url says otherwise", "/hooks/square",
 			urlSigned(t, "square", "sq_signature_key", c.Base+"/hooks/square", squareBody, time.Now()), squareBody, 401},
@@ -145,8 +156,8 @@ func TestURLSignedProvidersVerifyTheURLTheSenderUsed(t *testing.T) {
 			}
 		})
 	}
-	if n, _ := srv.Do("XLEN", "hookgate:{events}"); n != ":4" {
-		t.Errorf("the stream holds %s entries, want 4 (twilio, square, two hubspot elements)", n)
+	if n, _ := srv.Do("XLEN", "hookgate:{events}"); n != ":5" {
+		t.Errorf("the stream holds %s entries, want 5 (twilio form and JSON, square, two hubspot elements)", n)
 	}
 
 	// Twilio's event is the hash of its signed form, delivered with the
