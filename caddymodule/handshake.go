@@ -60,7 +60,16 @@ func (h *Handler) handshake(w http.ResponseWriter, reply *verifier.Reply) ingest
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, err := w.Write(reply.Body)
-	return ingested{outcome: outcomeHandshake, status: status, err: err}
+	outcome := outcomeHandshake
+	switch {
+	case status == http.StatusForbidden:
+		// A handshake refused (Meta's subscription with a wrong token)
+		// is counted as the refusal it is.
+		outcome = outcomeUnauthorized
+	case status >= 400:
+		outcome = rejection(status)
+	}
+	return ingested{outcome: outcome, status: status, err: err}
 }
 
 // maxFormFields bounds the fields of a form body: each is an allocation.

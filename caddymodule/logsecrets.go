@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -21,6 +22,13 @@ import (
 // Caddy's access and error logs.
 type SecretHeaders interface {
 	SecretHeaders() []string
+}
+
+// SecretQuery is implemented by providers whose senders put a secret in
+// the request's query (Meta's hub.verify_token): the handler keeps those
+// parameters' values out of Caddy's logs as it does secret headers'.
+type SecretQuery interface {
+	SecretQuery() []string
 }
 
 // SecretHeaders is the header the token travels in.
@@ -42,6 +50,7 @@ const redacted = "REDACTED"
 // than return it, since Caddy would log it with its copy.
 type secretLogs struct {
 	headers []string    // canonical names
+	query   []string    // query parameter names
 	access  *zap.Logger // http.log.access, built as the http app builds its servers' one
 	errors  *zap.Logger // http.log.error, likewise
 }
@@ -49,24 +58,25 @@ type secretLogs struct {
 // newSecretLogs returns nil for a provider without secret headers, so the
 // request path costs a nil check.
 func newSecretLogs(ctx caddy.Context, p Provider) *secretLogs {
-	sh, ok := p.(SecretHeaders)
-	if !ok {
-		return nil
-	}
-	var names []string
-	for _, n := range sh.SecretHeaders() {
-		if n != "" {
-			names = append(names, http.CanonicalHeaderKey(n))
+	var names, params []string
+	if sh, ok := p.(SecretHeaders); ok {
+		for _, n := range sh.SecretHeaders() {
+			if n != "" {
+				names = append(names, http.CanonicalHeaderKey(n))
+			}
 		}
 	}
-	if len(names) == 0 {
+	if sq, ok := p.(SecretQuery); ok {
+		params = sq.SecretQuery()
+	}
+	if len(names) == 0 && len(params) == 0 {
 		return nil
 	}
 	// Caddy picks a logger's outputs by the module asking (the access log
 	// of a site includes "http.log.access.<name>", which only the http
 	// app's logger reaches): asking as the http app gives its loggers.
 	app := ctx.Logger(new(caddyhttp.App))
-	return &secretLogs{headers: names, access: app.Named("log.access"), errors: app.Named("log.error")}
+	return &secretLogs{headers: names, query: params, access: app.Named("log.access"), errors: app.Named("log.error")}
 }
 
 // carries reports whether r has a secret header and is not being served
@@ -80,6 +90,12 @@ func (s *secretLogs) carries(w http.ResponseWriter, r *http.Request) bool {
 	}
 	for _, n := range s.headers {
 		if _, ok := r.Header[n]; ok {
+			return true
+		}
+	}
+	for _, p := range s.query {
+		// An escaped name is a name too: any escape is taken as one.
+		if strings.Contains(r.URL.RawQuery, p) || strings.IndexByte(r.URL.RawQuery, '%') >= 0 {
 			return true
 		}
 	}
@@ -172,7 +188,31 @@ func (s *secretLogs) redact(r *http.Request) *http.Request {
 			c.Header[n] = []string{redacted}
 		}
 	}
+	if len(s.query) > 0 && c.URL != nil {
+		u := *c.URL
+		u.RawQuery = redactQuery(u.RawQuery, s.query)
+		c.URL = &u
+		c.RequestURI = u.RequestURI()
+	}
 	return c
+}
+
+// redactQuery replaces the value of every parameter of rawQuery named in
+// params, however it is escaped, keeping the rest as sent.
+func redactQuery(rawQuery string, params []string) string {
+	parts := strings.Split(rawQuery, "&")
+	for i, part := range parts {
+		name, _, _ := strings.Cut(part, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		for _, p := range params {
+			if strings.EqualFold(name, p) || strings.Contains(part, p) {
+				parts[i] = p + "=" + redacted
+			}
+		}
+	}
+	return strings.Join(parts, "&")
 }
 
 // logError logs a handler error as Caddy's server would, at the level it

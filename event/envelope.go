@@ -68,6 +68,7 @@ var normalizers = map[string]normalizer{
 	"zoom":        normalizeZoom,
 	"twitch":      normalizeTwitch,
 	"discord":     normalizeDiscord,
+	"meta":        normalizeMeta,
 }
 
 // Normalize builds the canonical envelope of a stored event. ID, Source,

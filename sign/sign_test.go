@@ -78,7 +78,7 @@ func TestSignMatchesTheVectors(t *testing.T) {
 		{"gitlab sends its token", "gitlab", "glwht-token", `{"object_kind":"push"}`, "", at, sign.Options{}, "X-Gitlab-Token", "glwht-token"},
 		{"gitlab sends the id as its event uuid", "gitlab", "glwht-token", `{}`, "uuid-1", at, sign.Options{}, "X-Gitlab-Event-Uuid", "uuid-1"},
 		{"telegram sends its token", "telegram", "tg_secret", `{"update_id":1}`, "", at, sign.Options{}, "X-Telegram-Bot-Api-Secret-Token", "tg_secret"},
-		// Slack's published example (pub); the Zoom and Twitch vectors
+		// Slack's published example (pub); the Zoom, Twitch and Meta vectors
 		// of verifier's tests (computed from each documented algorithm);
 		// Discord's is providers.md's (the key of the seed bytes 0..31).
 		{"slack's published example", "slack", "8f742231b10e8888abcd99yyyzzz85a5",
@@ -96,6 +96,9 @@ func TestSignMatchesTheVectors(t *testing.T) {
 			"Twitch-Eventsub-Message-Type", "webhook_callback_verification"},
 		{"discord", "discord", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", `{"type":1}`, "", at, sign.Options{},
 			"X-Signature-Ed25519", "c1098e97d711377f30225d53d94b89d43537f92e5b3afaddc590781b1f9f9d4b2eeab335d370be3b9a090bc61a85b86448bc140dcd195f1569c2bff181257607"},
+		{"meta", "meta", "meta_app_secret",
+			`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"16505551234"}],"messages":[{"from":"16505551234","id":"wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=","timestamp":"1749416383","type":"text","text":{"body":"Does it come in another color?"}}]},"field":"messages"}]}]}`,
+			"", at, sign.Options{}, "X-Hub-Signature-256", "sha256=4d4e5f457f84420af7d413c5dcfebd418ea6b4dc74afc97d8484b06b2a6edb8c"},
 		{"hmac with a template and a key-value list", "hmac", "pdl_ntfset_test", `{"event_id":"evt_01","event_type":"transaction.completed"}`, "", at,
 			sign.Options{Header: "Paddle-Signature", SignatureFormat: "kv sep=; ts=ts sig=h1", Template: "{ts}:{body}"},
 			"Paddle-Signature", "ts=1700000000;h1=cdc5cfe323f9d9f1c1fd8f7f085bcf6f029d0ecd291e7a44b2f57b88c63dd648"},

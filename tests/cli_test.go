@@ -107,6 +107,10 @@ const cliSite = `
 	webhook /discord discord {
 		secret fe48bda10fb72b41342a14cde980c1beb317eabdd0d175c65c83970672f867f2
 	}
+	webhook /meta meta {
+		secret meta_cli_app_secret
+		verify_token meta_cli_verify_token
+	}
 	respond "the WordPress site"
 `
 
@@ -150,6 +154,7 @@ var cliProviders = []cliProvider{
 	{"twitch", "/twitch", "twitch_cli_secret", nil, `{"subscription":{"type":"channel.follow"},"event":{"user_id":"%s"}}`},
 	// The route holds the public key of the signer's passphrase key.
 	{"discord", "/discord", "discord_cli_secret", nil, `{"id":"%s_cli","type":2,"data":{"name":"hello"}}`},
+	{"meta", "/meta", "meta_cli_app_secret", nil, `{"object":"page","entry":[{"id":"%s","time":%n}]}`},
 }
 
 // cliWrongSecret is a wrong secret of the right form, for providers whose
