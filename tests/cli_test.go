@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/hookgate/caddy-hookgate/caddymodule"
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
+	"github.com/hookgate/caddy-hookgate/sign"
 	"github.com/hookgate/caddy-hookgate/verifier"
 )
 
@@ -107,9 +108,13 @@ const cliSite = `
 	webhook /discord discord {
 		secret fe48bda10fb72b41342a14cde980c1beb317eabdd0d175c65c83970672f867f2
 	}
-	webhook /meta meta {
-		secret meta_cli_app_secret
-		verify_token meta_cli_verify_token
+	webhook /jwt jwt {
+		secret jwt_cli_hs_secret
+		algorithm HS256
+		body_signature X-Signature jwt_cli_hs_secret
+	}
+	webhook /mailgun mailgun {
+		secret mg_cli_signing_key
 	}
 	respond "the WordPress site"
 `
@@ -145,6 +150,9 @@ var cliProviders = []cliProvider{
 	{"razorpay", "/razorpay", "rzp_wh_secret", nil, `{"entity":"event","event":"payment.captured","run":"%s"}`},
 	{"telegram", "/telegram", "tg_cli_secret-1", nil, `{"update_id":%n,"message":{"text":"%s"}}`},
 	{"sendgrid", "/sendgrid", sendGridPrivate, nil, `[{"sg_event_id":"sg_cli_%s","event":"delivered"}]`},
+	{"jwt", "/jwt", "jwt_cli_hs_secret", []string{"--header", "X-Signature"}, `{"type":"post.published","id":"jwt_cli_%s"}`},
+	// cliBody puts Mailgun's signature object into the body.
+	{"mailgun", "/mailgun", "mg_cli_signing_key", nil, `{"event-data":{"event":"delivered","id":"%s"}}`},
 	{"slack", "/slack", "slack_cli_signing_secret", nil, `{"type":"event_callback","event_id":"Ev_cli_%s","event":{"type":"app_mention","user":"U1"}}`},
 	// The URL-signing providers sign the URL the request goes to (%url).
 	{"twilio", "/twilio", "tw_cli_auth_token", []string{"--url", "%url"}, `MessageSid=SM_cli_%s&MessageStatus=delivered&From=%2B15551234567`},
@@ -154,7 +162,6 @@ var cliProviders = []cliProvider{
 	{"twitch", "/twitch", "twitch_cli_secret", nil, `{"subscription":{"type":"channel.follow"},"event":{"user_id":"%s"}}`},
 	// The route holds the public key of the signer's passphrase key.
 	{"discord", "/discord", "discord_cli_secret", nil, `{"id":"%s_cli","type":2,"data":{"name":"hello"}}`},
-	{"meta", "/meta", "meta_cli_app_secret", nil, `{"object":"page","entry":[{"id":"%s","time":%n}]}`},
 }
 
 // cliWrongSecret is a wrong secret of the right form, for providers whose
@@ -164,7 +171,21 @@ var cliWrongSecret = map[string]string{"sendgrid": sendGridOtherPrivate}
 // cliBody is p's body for one run (sign, send or wrong).
 func cliBody(p cliProvider, run string) string {
 	n := map[string]string{"sign": "1", "send": "2", "wrong": "3"}[run]
-	return strings.NewReplacer("%s", run, "%n", n, "%ms", strconv.FormatInt(time.Now().UnixMilli(), 10)).Replace(p.body)
+	body := strings.NewReplacer("%s", run, "%n", n, "%ms", strconv.FormatInt(time.Now().UnixMilli(), 10)).Replace(p.body)
+	if p.provider == "mailgun" {
+		// Mailgun's signature is inside the body: made here, under the
+		// run's secret (the wrong one for "wrong").
+		secret := p.secret
+		if run == "wrong" {
+			secret = cmp.Or(cliWrongSecret[p.provider], "whsec_d3Jvbmc=")
+		}
+		signed, err := sign.MailgunBody(secret, []byte(body), time.Now(), "")
+		if err != nil {
+			panic(err)
+		}
+		body = string(signed)
+	}
+	return body
 }
 
 // sendsSecret reports whether p's requests carry the secret itself.
