@@ -116,6 +116,10 @@ const cliSite = `
 	webhook /mailgun mailgun {
 		secret mg_cli_signing_key
 	}
+	webhook /meta meta {
+		secret meta_cli_app_secret
+		verify_token meta_cli_verify_token
+	}
 	respond "the WordPress site"
 `
 
@@ -162,6 +166,7 @@ var cliProviders = []cliProvider{
 	{"twitch", "/twitch", "twitch_cli_secret", nil, `{"subscription":{"type":"channel.follow"},"event":{"user_id":"%s"}}`},
 	// The route holds the public key of the signer's passphrase key.
 	{"discord", "/discord", "discord_cli_secret", nil, `{"id":"%s_cli","type":2,"data":{"name":"hello"}}`},
+	{"meta", "/meta", "meta_cli_app_secret", nil, `{"object":"page","entry":[{"id":"%s","time":%n}]}`},
 }
 
 // cliWrongSecret is a wrong secret of the right form, for providers whose
