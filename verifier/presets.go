@@ -43,7 +43,8 @@ var presets = []Preset{
 		IDFrom: "header:X-Shopify-Webhook-Id", TypeFrom: "header:X-Shopify-Topic"},
 		Audit: []string{"X-Shopify-Shop-Domain", "X-Shopify-Event-Id", "X-Shopify-Triggered-At", "X-Shopify-Api-Version"}},
 	// WooCommerce: base64 HMAC-SHA256 of the body. The delivery id is
-	// unsigned: a label. (Its unsigned creation ping is not handled yet.)
+	// unsigned: a label. Its unsigned creation ping is answered
+	// (woocommerce.go).
 	{Name: "woocommerce", HMAC: &HMACOptions{Header: "X-WC-Webhook-Signature", Encoding: "base64",
 		IDFrom: "header:X-WC-Webhook-Delivery-ID", TypeFrom: "header:X-WC-Webhook-Topic"},
 		Audit: []string{"X-WC-Webhook-Source", "X-WC-Webhook-ID", "X-WC-Webhook-Resource", "X-WC-Webhook-Event"}},
@@ -146,7 +147,11 @@ func (p Preset) New(cfg Config) (Verifier, error) {
 		loc.TypeOf = func(header string) string { return event.TypeOf(name, header) }
 	}
 	loc.Audit = append(slices.Clone(loc.Audit), p.Audit...)
-	return &preset{Verifier: v, locator: loc}, nil
+	pv := &preset{Verifier: v, locator: loc}
+	if wrap := presetHandshakes[p.Name]; wrap != nil {
+		return wrap(pv, p), nil
+	}
+	return pv, nil
 }
 
 // preset is a generic verifier with the preset's Locator.
