@@ -1,9 +1,13 @@
 package tests
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net/http"
@@ -141,4 +145,112 @@ func TestJWTRoutesThroughCaddy(t *testing.T) {
 
 func jsonBearer(token string) http.Header {
 	return http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + token}}
+}
+
+// A JWKS rewritten by the key owner: Caddy picks up the new key within
+// about a second, without a reload, and refuses the removed one.
+func TestJWTKeySetRotationThroughCaddy(t *testing.T) {
+	k1, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k2, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "jwks.json")
+	publish := func(keys map[string]*ecdsa.PublicKey) {
+		t.Helper()
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, ecJWKS(t, keys), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(map[string]*ecdsa.PublicKey{"k1": &k1.PublicKey})
+	srv := redistest.Start(t)
+	c := startCaddy(t, srv.URL(), "", fmt.Sprintf("webhook /jwt/es jwt {\n\t\tsecret jwt-es-scope\n\t\talgorithm ES256\n\t\tjwks_file %s\n\t}", path))
+	n := 0
+	post := func(key *ecdsa.PrivateKey, kid string) int {
+		t.Helper()
+		n++
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"jti": fmt.Sprintf("es-%d", n), "exp": time.Now().Add(time.Minute).Unix()})
+		tok.Header["kid"] = kid
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := fmt.Sprintf(`{"type":"key.test","n":%d}`, n)
+		status, _, _ := c.post(t, "/jwt/es", jsonBearer(s), []byte(body))
+		return status
+	}
+	if got := post(k1, "k1"); got != 202 {
+		t.Fatalf("the published key: %d, want 202", got)
+	}
+	if got := post(k2, "k2"); got != 401 {
+		t.Fatalf("a key not yet published: %d, want 401", got)
+	}
+	publish(map[string]*ecdsa.PublicKey{"k2": &k2.PublicKey})
+	waitFor(t, 5*time.Second, "the rotated key accepted", func() bool { return post(k2, "k2") == 202 })
+	if got := post(k1, "k1"); got != 401 {
+		t.Errorf("the removed key: %d, want 401", got)
+	}
+}
+
+// ecJWKS is a JSON Web Key Set of P-256 keys by kid (RFC 7518 6.2).
+func ecJWKS(t *testing.T, keys map[string]*ecdsa.PublicKey) []byte {
+	t.Helper()
+	var set struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	for kid, k := range keys {
+		xy, err := k.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		set.Keys = append(set.Keys, map[string]string{"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "alg": "ES256",
+			"x": base64.RawURLEncoding.EncodeToString(xy[1:33]), "y": base64.RawURLEncoding.EncodeToString(xy[33:])})
+	}
+	out, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Each jwt option is checked on its line; which key source the algorithm
+// needs, and the key file itself, when the config loads.
+func TestJWTOptionsAreCheckedWhenCaddyLoads(t *testing.T) {
+	cases := []struct {
+		name, option, want string
+		adapt              bool // refused by the adapter, naming line 5
+	}{
+		{"alg none is refused", "algorithm none", `algorithm "none" is not accepted`, true},
+		{"body_signature needs a secret", "body_signature X-Signature", "needs a header and at least one secret", true},
+		{"id_from is jti, hash or json:", "id_from header:X-Id", "want jti, hash or json:", true},
+		{"type_from is a body field", "type_from header:X-Type", "headers are not signed here", true},
+		{"max_age is a duration", "max_age soon", "invalid duration", true},
+		{"an unknown option", "colour red", `unknown jwt option "colour"`, true},
+		{"RS256 needs a key file", "algorithm RS256", "exactly one of key_file and jwks_file", false},
+		{"HS256 takes no key file", "key_file /etc/hookgate/none.pem", "HS256 keys are the route's secrets", false},
+		{"a key file that does not exist", "algorithm ES256\n\t\tkey_file /nonexistent/jwt.pem", "no such file", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "Caddyfile")
+			cfg := "http://localhost:8080 {\n\twebhook /x jwt {\n\t\tsecret {env.HG_TEST_SECRET}\n\t\talgorithm HS256\n\t\t" + c.option + "\n\t}\n}\n"
+			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := "validate"
+			if c.adapt {
+				cmd = "adapt"
+			}
+			out, err := caddyCmd(t, []string{"HG_TEST_SECRET=s"}, cmd, "--config", path, "--adapter", "caddyfile")
+			if err == nil {
+				t.Fatalf("%s accepted:\n%s", cmd, cfg)
+			}
+			out = strings.ReplaceAll(out, `\"`, `"`)
+			if !strings.Contains(out, c.want) || (c.adapt && !strings.Contains(out, path+":5")) {
+				t.Fatalf("error does not say %q (at line 5 for the adapter):\n%s", c.want, out)
+			}
+		})
+	}
 }
