@@ -353,6 +353,9 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 	}
 	putBody(bufp, body)
 	res.outcome, res.status = outcomeAccepted, http.StatusAccepted
+	if h.locator.Accepted != 0 {
+		res.status = h.locator.Accepted
+	}
 	if outcome == relay.Duplicate {
 		res.outcome, res.status = outcomeDuplicate, http.StatusOK
 	}

@@ -81,10 +81,10 @@ func TestMetaThroughCaddy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status, _, reply := g.post(t, "/meta", h, []byte(body)); status != 202 {
+	if status, _, reply := g.post(t, "/meta", h, []byte(body)); status != 200 || !strings.Contains(reply, `"status":"accepted"`) {
 		t.Fatalf("notification: %d %s", status, reply)
 	}
-	if status, _, reply := g.post(t, "/meta", h, []byte(body)); status != 200 {
+	if status, _, reply := g.post(t, "/meta", h, []byte(body)); status != 200 || !strings.Contains(reply, `"status":"duplicate"`) {
 		t.Fatalf("Meta's retry of it: %d %s", status, reply)
 	}
 	forged := http.Header{"Content-Type": {"application/json"}, "X-Hub-Signature-256": {"sha256=" + strings.Repeat("0", 64)}}

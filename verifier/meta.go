@@ -55,6 +55,8 @@ func NewMeta(cfg Config, verifyToken string) (*Meta, error) {
 	}
 	loc := h.locator
 	loc.ContentType = "application/json"
+	// Meta asks for 200 OK to every notification.
+	loc.Accepted = http.StatusOK
 	v := &Meta{HMAC: h, locator: loc}
 	if verifyToken != "" {
 		sum := sha256.Sum256([]byte(verifyToken))

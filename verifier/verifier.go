@@ -84,6 +84,10 @@ type Locator struct {
 	// closed.
 	ActionField string
 	ContentType string // media type the provider always sends; "" accepts any
+	// Accepted is the status a new event is answered with where the
+	// provider counts only that one as delivered (Zoom: 200 or 204; Meta:
+	// 200); 0 is 202.
+	Accepted int
 	// Body is what the body must be (BodyJSONObject, BodyJSONArray,
 	// BodyForm, BodyAny); the fields above are read from it.
 	Body  string

@@ -42,6 +42,9 @@ func NewZoom(cfg Config) (*Zoom, error) {
 	}
 	loc := h.locator
 	loc.ContentType = "application/json"
+	// Zoom counts only a 200 or a 204 as delivered (its webhook delays
+	// guide): a new event is answered 200.
+	loc.Accepted = http.StatusOK
 	return &Zoom{HMAC: h, locator: loc}, nil
 }
 
