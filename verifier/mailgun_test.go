@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -135,4 +136,43 @@ func TestMailgunNeedsASigningKey(t *testing.T) {
 	if _, err := NewMailgun(Config{}); !errors.Is(err, ErrNoSecret) {
 		t.Errorf("NewMailgun without a key = %v", err)
 	}
+}
+
+// FuzzMailgunSignatureObject: whatever timestamp and token a signature
+// object carries, correctly signed, Verify accepts it exactly when the
+// timestamp is unix seconds within the tolerance and the token can be an
+// id, and the id is then the token as sent.
+func FuzzMailgunSignatureObject(f *testing.F) {
+	for _, s := range [][2]string{{"1700000000", mailgunToken}, {"1700000000", ""}, {"17000000.0", "t"}, {"-1700000000", "t"},
+		{"01700000000", "t"}, {"1700000000", "two words"}, {"1700000000", "é"}, {"", "t"}, {"1700000300", "t"}, {"1700000301", "t"}} {
+		f.Add(s[0], s[1], false)
+		f.Add(s[0], s[1], true)
+	}
+	at := time.Unix(1700000000, 0)
+	v, err := NewMailgun(Config{Secrets: []string{mailgunKey}, Now: func() time.Time { return at }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, ts, token string, number bool) {
+		tsJSON, _ := json.Marshal(ts)
+		if number {
+			if _, ok := parseTimestamp(ts); !ok || (len(ts) > 1 && ts[0] == '0') {
+				return // not a JSON number
+			}
+			tsJSON = []byte(ts)
+		}
+		tokJSON, _ := json.Marshal(token)
+		body := []byte(`{"signature":{"timestamp":` + string(tsJSON) + `,"token":` + string(tokJSON) +
+			`,"signature":"` + mailgunSig(mailgunKey, ts, token) + `"},"event-data":{}}`)
+		s, err := v.Verify(nil, body)
+		unix, digits := parseTimestamp(ts)
+		want := digits && visibleASCII(token, MaxIDLen) &&
+			time.Unix(unix, 0).Sub(at).Abs() <= DefaultTolerance
+		if (err == nil) != want {
+			t.Fatalf("ts %q token %q: Verify = %+v, %v; want accepted %v", ts, token, s, err, want)
+		}
+		if err == nil && (s.ID != token || s.Replay != token || s.Timestamp != ts) {
+			t.Fatalf("Signed = %+v for ts %q token %q", s, ts, token)
+		}
+	})
 }
