@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -333,4 +334,64 @@ func BenchmarkMailgun(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// Slack, Zoom, Twitch and Meta are the generic engine under their own
+// Locator and handshake; Discord is Ed25519.
+
+func BenchmarkSlack(b *testing.B) {
+	cfg := benchConfig()
+	v, err := NewSlack(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sig := "v0=" + hex.EncodeToString(stdlibMAC(sha256.New, cfg.Secrets[0], "v0:"+benchTS+":"+string(benchBody)))
+	benchVerify(b, v, headers("X-Slack-Request-Timestamp", benchTS, "X-Slack-Signature", sig))
+}
+
+func BenchmarkZoom(b *testing.B) {
+	cfg := benchConfig()
+	v, err := NewZoom(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sig := "v0=" + hex.EncodeToString(stdlibMAC(sha256.New, cfg.Secrets[0], "v0:"+benchTS+":"+string(benchBody)))
+	benchVerify(b, v, headers("x-zm-request-timestamp", benchTS, "x-zm-signature", sig))
+}
+
+func BenchmarkTwitch(b *testing.B) {
+	cfg := benchConfig()
+	v, err := NewTwitch(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const id, ts = "befa7b53-d79d-478f-86b9-120f112b044e", "2023-11-14T22:13:20.634234626Z"
+	sig := "sha256=" + hex.EncodeToString(stdlibMAC(sha256.New, cfg.Secrets[0], id+ts+string(benchBody)))
+	benchVerify(b, v, headers("Twitch-Eventsub-Message-Id", id, "Twitch-Eventsub-Message-Timestamp", ts,
+		"Twitch-Eventsub-Message-Signature", sig))
+}
+
+func BenchmarkMeta(b *testing.B) {
+	cfg := benchConfig()
+	v, err := NewMeta(cfg, "verify-token")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sig := "sha256=" + hex.EncodeToString(stdlibMAC(sha256.New, cfg.Secrets[0], string(benchBody)))
+	benchVerify(b, v, headers("X-Hub-Signature-256", sig))
+}
+
+// BenchmarkDiscord is Ed25519: a public-key verification, where the HMAC
+// schemes above are two SHA-256 passes.
+func BenchmarkDiscord(b *testing.B) {
+	seed := make([]byte, ed25519.SeedSize)
+	key := ed25519.NewKeyFromSeed(seed)
+	cfg := benchConfig()
+	cfg.Secrets = []string{hex.EncodeToString(key.Public().(ed25519.PublicKey))}
+	v, err := NewDiscord(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sig := hex.EncodeToString(ed25519.Sign(key, append([]byte(benchTS), benchBody...)))
+	benchVerify(b, v, headers("X-Signature-Timestamp", benchTS, "X-Signature-Ed25519", sig))
 }
