@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -118,6 +120,12 @@ func (h *Handler) checkBatch(r *http.Request, body []byte) ([]event.Stored, []re
 	// One signature covers the request: its replay value goes with the
 	// first element, and names the batch.
 	dedupe[0].Replay, dedupe[0].ReplayTTL = v.signed.Replay, v.signed.ReplayTTL
+	if v.signed.Replay != "" {
+		// The value was signed for this whole body: a batch resending its
+		// first element with others is another request, and a replay.
+		sum := sha256.Sum256(body)
+		dedupe[0].ReplayOwner = "batch:" + hex.EncodeToString(sum[:])
+	}
 	return events, dedupe, nil, 0, ""
 }
 

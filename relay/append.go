@@ -102,9 +102,15 @@ type Dedupe struct {
 	ID     string
 	// Replay, when set, is a signed value the sender never signs twice
 	// (a JWT's jti): a second event under it is Replayed. It is
-	// remembered for ReplayTTL, rounded up to a second.
+	// remembered for ReplayTTL, rounded up to a second, or for the dedupe
+	// TTL when ReplayTTL is not above 0. Its key is the stream's and the
+	// value's alone, not the signer's: routes that trust one issuer under
+	// different secrets (a rotation, a key file) share it.
 	Replay    string
 	ReplayTTL time.Duration
+	// ReplayOwner is what Replay was signed for; empty means this event
+	// (its first dedupe key). A batch names its whole body.
+	ReplayOwner string
 }
 
 // DefaultScopes is the scope Append records events in.
@@ -173,7 +179,7 @@ func (a *Appender) release(req *appendReq) {
 	if req.timer != nil {
 		req.timer.Stop() // since Go 1.23 no stale tick is left in C
 	}
-	req.event = event.Stored{}
+	req.event, req.dedup = event.Stored{}, Dedupe{}
 	reqPool.Put(req)
 }
 
@@ -246,7 +252,7 @@ func (b *batchArgs) args(stream string) []any {
 			nk++
 		}
 		if req.dedup.Replay != "" {
-			b.buf = appendReplay(b.buf, req.keys, req.event.Source, req.dedup.Scopes[0], req.dedup.Replay)
+			b.buf = appendReplay(b.buf, req.keys, req.dedup.Replay)
 			nk++
 		}
 	}
@@ -259,9 +265,13 @@ func (b *batchArgs) args(stream string) []any {
 			all = all[n:]
 		}
 		if req.dedup.Replay != "" {
-			n := replayLen(req.keys, req.event.Source, req.dedup.Scopes[0])
+			n := replayLen(req.keys)
 			b.seen = append(b.seen, all[:n])
 			all = all[n:]
+			if req.dedup.ReplayOwner == "" {
+				// Its own first dedupe key, as the script reads it.
+				req.dedup.ReplayOwner = b.seen[len(b.seen)-1-len(req.dedup.Scopes)]
+			}
 		}
 	}
 	b.nums = slices.Grow(b.nums[:0], 3*len(b.group))[:3*len(b.group)]
@@ -276,12 +286,19 @@ func (b *batchArgs) args(stream string) []any {
 		b.nums[3*i+2] = 0
 		switch {
 		case req.dedup.Replay != "":
-			b.nums[3*i+2] = max(int64((req.dedup.ReplayTTL+time.Second-1)/time.Second), 1)
+			ttl := req.dedup.ReplayTTL
+			if ttl <= 0 {
+				ttl = req.ttl
+			}
+			b.nums[3*i+2] = max(int64((ttl+time.Second-1)/time.Second), 1)
 		case req.follows:
 			b.nums[3*i+2] = -1
 		}
 		b.cmd = append(b.cmd, len(req.dedup.Scopes), &b.nums[3*i], &b.nums[3*i+2], 0)
 		at := len(b.cmd) - 1
+		if req.dedup.Replay != "" {
+			b.cmd = append(b.cmd, &req.dedup.ReplayOwner)
+		}
 		var n int
 		b.cmd, n = appendFieldsAt(b.cmd, e, &b.nums[3*i+1])
 		b.cmd[at] = n
@@ -364,20 +381,14 @@ func outcomeOf(res any) Outcome {
 
 // appendReplay appends the replay key of value to b: its hash, so a value
 // of any length or bytes makes a key of fixed shape.
-func appendReplay(b []byte, k Keys, source, scope, value string) []byte {
+func appendReplay(b []byte, k Keys, value string) []byte {
 	b = append(b, k.tag...)
-	b = append(b, ":replay:"...)
-	b = append(b, source...)
-	b = append(b, ':')
-	b = append(b, scope...)
-	b = append(b, ':')
+	b = append(b, ":once:"...)
 	sum := sha256.Sum256([]byte(value))
 	return hex.AppendEncode(b, sum[:16])
 }
 
-func replayLen(k Keys, source, scope string) int {
-	return len(k.tag) + len(":replay:") + len(source) + 1 + len(scope) + 1 + 32
-}
+func replayLen(k Keys) int { return len(k.tag) + len(":once:") + 32 }
 
 // MaxBatchEvents bounds the events of one AppendBatch: one script call
 // holds Redis for all of them.

@@ -52,7 +52,7 @@ func TestAReplayValueNamesOneEvent(t *testing.T) {
 	if got, _ := a.AppendAs(ctx, keys, time.Hour, stored("e4"), single("e4", "jti-4")); got != Accepted {
 		t.Errorf("e4 after its replay was refused: %v", got)
 	}
-	replayKeys, _ := rdb.Keys(ctx, "*:replay:*").Result()
+	replayKeys, _ := rdb.Keys(ctx, "*:once:*").Result()
 	if len(replayKeys) != 4 {
 		t.Fatalf("replay keys %v, want one per value", replayKeys)
 	}
@@ -89,5 +89,61 @@ func TestABatchHonoursReplayValues(t *testing.T) {
 	events, d = batchOf("b3", "b4")
 	if got, err := a.AppendBatch(ctx, keys, time.Hour, events, d); err != nil || got[0] != Accepted || got[1] != Accepted {
 		t.Fatalf("the batch without a value: %v %v", got, err)
+	}
+}
+
+// What an attacker who captured a sender's traffic could do with a value
+// the script let pass unspent, or scoped too narrowly.
+func TestAReplayValueIsSpentWhateverTheOutcome(t *testing.T) {
+	srv := redistest.Start(t)
+	a, _ := newAppender(t, srv.URL())
+	keys, _ := NewKeys("hookgate", "events")
+	ctx := context.Background()
+	d := func(id, replay string, scopes ...string) Dedupe {
+		return Dedupe{Scopes: scopes, ID: id, Replay: replay, ReplayTTL: time.Minute}
+	}
+	steps := []struct {
+		name string
+		id   string
+		d    Dedupe
+		want Outcome
+	}{
+		{"an event is stored under its value", "e1", d("e1", "jti-a", "s-new"), Accepted},
+		{"the sender's retry under a fresh value is a duplicate", "e1", d("e1", "jti-b", "s-new"), Duplicate},
+		{"and spends that value: another event under it is a replay", "e2", d("e2", "jti-b", "s-new"), Replayed},
+		{"a value spent on one signer's scope is spent on a rotation route's too", "e3", d("e3", "jti-a", "s-old", "s-new"), Replayed},
+		{"and on a route of other secrets trusting the same issuer", "e4", d("e4", "jti-a", "s-other"), Replayed},
+		{"no replay value: ReplayTTL 0 takes the dedupe TTL, not 1s", "e5", Dedupe{Scopes: []string{"s-new"}, ID: "e5", Replay: "jti-c"}, Accepted},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if got, err := a.AppendAs(ctx, keys, time.Hour, stored(st.id), st.d); err != nil || got != st.want {
+				t.Fatalf("%v, %v; want %v", got, err, st.want)
+			}
+		})
+	}
+}
+
+func TestABatchValueNamesTheWholeBatch(t *testing.T) {
+	srv := redistest.Start(t)
+	a, rdb := newAppender(t, srv.URL())
+	keys, _ := NewKeys("hookgate", "events")
+	ctx := context.Background()
+	withValue := func(owner string, ids ...string) ([]Outcome, error) {
+		events, d := batchOf(ids...)
+		d[0].Replay, d[0].ReplayTTL, d[0].ReplayOwner = "tok", time.Minute, owner
+		return a.AppendBatch(ctx, keys, time.Hour, events, d)
+	}
+	if got, err := withValue("batch:1", "b1", "b2"); err != nil || got[0] != Accepted || got[1] != Accepted {
+		t.Fatalf("the batch: %v %v", got, err)
+	}
+	if got, err := withValue("batch:1", "b1", "b2"); err != nil || got[0] != Duplicate || got[1] != Duplicate {
+		t.Fatalf("the same batch again: %v %v, want duplicates", got, err)
+	}
+	if got, err := withValue("batch:2", "b1", "b3"); err != nil || got[0] != Replayed || got[1] != Replayed {
+		t.Fatalf("its first element with a new one under the value: %v %v, want a replay", got, err)
+	}
+	if n, _ := rdb.XLen(ctx, keys.Stream()).Result(); n != 2 {
+		t.Fatalf("stream holds %d entries, want 2", n)
 	}
 }

@@ -3,8 +3,9 @@
 --           and, when it has one, its replay key.
 -- ARGV      per event: k, ttl seconds, replay ttl seconds (0: no replay
 --           key; -1: the event shares the previous one's, as the rest of
---           a batch does, and is a replay when that one was), n, then n
---           stream field/value strings.
+--           a batch does, and is a replay when that one was), n, the
+--           replay owner when the replay ttl is above 0, then n stream
+--           field/value strings.
 -- Returns   per event the new stream entry id, "" for a duplicate (an
 --           event seen under any of its keys), or "!" for a replay: its
 --           replay key (a signed value the sender never signs twice, such
@@ -14,8 +15,11 @@
 -- with SET NX (one call where EXISTS and SET were two) and deleted again if
 -- XADD fails; several keys are checked with EXISTS and set after XADD.
 -- A dedupe key's value is "1": only its existence is ever read. A replay
--- key's value is the event's first dedupe key, so the same event sent
--- again under it is a duplicate, not a replay.
+-- key's value is its owner: what the value was first signed for (the
+-- event's first dedupe key, or a batch's whole body), so the same event
+-- sent again under it is a duplicate, not a replay. It is claimed for a
+-- duplicate too: a sender's retry under a fresh value spends that value,
+-- or whoever captured the retry could sign another event with it.
 local out = {}
 local a, k = 1, 2
 while a <= #ARGV do
@@ -23,15 +27,17 @@ while a <= #ARGV do
   local ttl = ARGV[a + 1]
   local rttl = tonumber(ARGV[a + 2])
   local first = a + 4
-  a = first + tonumber(ARGV[a + 3])
+  local rk, owner = nil, nil
   local last = k + nk - 1
-  local rk = nil
   if rttl > 0 then
     rk = KEYS[last + 1]
+    owner = ARGV[first]
+    first = first + 1
   end
+  a = first + tonumber(ARGV[a + 3])
   local id = ''
   local prev = rk and redis.call('GET', rk)
-  if (prev and prev ~= KEYS[k]) or (rttl < 0 and out[#out] == '!') then
+  if (prev and prev ~= owner) or (rttl < 0 and out[#out] == '!') then
     id = '!'
   elseif nk == 1 then
     if redis.call('SET', KEYS[k], '1', 'NX', 'EX', ttl) then
@@ -47,8 +53,8 @@ while a <= #ARGV do
       redis.call('SET', KEYS[j], '1', 'EX', ttl)
     end
   end
-  if rk and id ~= '' and id ~= '!' then
-    redis.call('SET', rk, KEYS[k], 'EX', rttl)
+  if rk and id ~= '!' and not prev then
+    redis.call('SET', rk, owner, 'EX', rttl)
   end
   out[#out + 1] = id
   k = last + 1
