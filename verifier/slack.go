@@ -13,7 +13,8 @@
 // form. A form names its event by trigger_id where it has one, else by
 // the hash of the signed bytes. url_verification is answered, after it
 // verified, with its challenge as text/plain, as Slack's url_verification
-// reference shows first; nothing is stored.
+// reference shows first, and a slash command URL's ssl_check (a form with
+// ssl_check=1) with an empty 200; nothing is stored.
 
 package verifier
 
@@ -128,9 +129,19 @@ func SlackForm(body []byte) (url.Values, error) {
 // UnsignedHandshake: Slack signs every request.
 func (v *Slack) UnsignedHandshake(*http.Request, []byte) (*Reply, bool) { return nil, false }
 
-// SignedHandshake answers url_verification with its challenge.
+// SignedHandshake answers url_verification with its challenge, and the
+// ssl_check Slack posts to a slash command's URL with an empty 200.
 func (v *Slack) SignedHandshake(_ *http.Request, body []byte, _ Signed) (*Reply, bool) {
-	if !isJSONObject(body) || !bytes.Contains(body, []byte("url_verification")) {
+	if !isJSONObject(body) {
+		if !bytes.Contains(body, []byte("ssl_check=1")) {
+			return nil, false
+		}
+		if form, err := SlackForm(body); err == nil && form.Get("ssl_check") == "1" && form.Get("command") == "" {
+			return &Reply{}, true
+		}
+		return nil, false
+	}
+	if !bytes.Contains(body, []byte("url_verification")) {
 		return nil, false
 	}
 	var out [3]string

@@ -167,6 +167,12 @@ func TestSlackAnswersURLVerification(t *testing.T) {
 	if _, ok := v.UnsignedHandshake(nil, []byte(body)); ok {
 		t.Error("an unsigned url_verification was answered")
 	}
+	if reply, ok := v.SignedHandshake(nil, []byte("ssl_check=1&token=gIkuvaNzQIHg97ATvDxqgjtO"), Signed{}); !ok || reply.Status != 0 || len(reply.Body) != 0 {
+		t.Errorf("ssl_check answered %+v, %v", reply, ok)
+	}
+	if reply, ok := v.SignedHandshake(nil, []byte("command=%2Fweather&ssl_check=1&trigger_id=1"), Signed{}); ok {
+		t.Errorf("a command was answered as an ssl_check: %+v", reply)
+	}
 }
 
 // FuzzSlackBody: whatever a verified body holds, ReadFields answers with
