@@ -106,14 +106,17 @@ func (v *Twilio) VerifyRequest(r *http.Request, body []byte) (Signed, error) {
 	matches := func(mac []byte) bool { return hmac.Equal(mac, want[:]) }
 	if hash, ok := bodySHA256(u); ok {
 		// The JSON variant: the URL alone is signed, and it names the body.
-		if !signedWith(v.keys, matches, nil, u) && !v.signedURL(matches, portVariant(u)) {
-			return Signed{}, ErrMismatch
+		signed := u
+		if !signedWith(v.keys, matches, nil, u) {
+			if signed = portVariant(u); !v.signedURL(matches, signed) {
+				return Signed{}, ErrMismatch
+			}
 		}
 		sum := sha256.Sum256(body)
 		if !hmac.Equal(sum[:], hash[:]) {
 			return Signed{}, ErrMismatch
 		}
-		return Signed{}, nil
+		return Signed{ID: signedHash("", []byte(signed))}, nil
 	}
 	p := formPool.Get().(*formParams)
 	defer formPool.Put(p)
@@ -123,10 +126,17 @@ func (v *Twilio) VerifyRequest(r *http.Request, body []byte) (Signed, error) {
 	}
 	p.sortByName()
 	// The other spelling of the port is built only when the first fails.
-	if !v.signedParams(p, matches, u) && !v.signedParams(p, matches, portVariant(u)) {
-		return Signed{}, ErrMismatch
+	signed := u
+	if !v.signedParams(p, matches, u) {
+		if signed = portVariant(u); !v.signedParams(p, matches, signed) {
+			return Signed{}, ErrMismatch
+		}
 	}
-	return Signed{}, nil
+	// Named by what the MAC covers, not by the body's bytes: the same
+	// fields re-spelled (reordered, %-escaped, "+" for "%20", empty "&&")
+	// or regrouped across the unseparated name+value stream verify under
+	// the same signature, and must be the same event.
+	return Signed{ID: signedHash("", p.appendSigned([]byte(signed)))}, nil
 }
 
 // signedParams reports whether u followed by p's fields is MACed to a
