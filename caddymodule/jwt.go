@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -101,6 +102,9 @@ func (j *JWT) UnmarshalOption(d *caddyfile.Dispenser) error {
 		args := d.RemainingArgs()
 		if len(args) < 2 {
 			return d.Err("body_signature needs a header and at least one secret, e.g. 'body_signature X-Signature {env.BODY_SECRET}'")
+		}
+		if j.BodySignatureHeader != "" && !strings.EqualFold(j.BodySignatureHeader, args[0]) {
+			return d.Errf("body_signature is one header: %s, not also %s (more secrets on one line are a rotation)", j.BodySignatureHeader, args[0])
 		}
 		j.BodySignatureHeader, j.BodySignatureSecrets = args[0], append(j.BodySignatureSecrets, args[1:]...)
 	case "max_age":

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,7 +221,7 @@ func ecJWKS(t *testing.T, keys map[string]*ecdsa.PublicKey) []byte {
 func TestJWTOptionsAreCheckedWhenCaddyLoads(t *testing.T) {
 	cases := []struct {
 		name, option, want string
-		adapt              bool // refused by the adapter, naming line 5
+		adapt              bool // refused by the adapter, naming its line (5, or the option's last)
 	}{
 		{"alg none is refused", "algorithm none", `algorithm "none" is not accepted`, true},
 		{"body_signature needs a secret", "body_signature X-Signature", "needs a header and at least one secret", true},
@@ -228,6 +229,7 @@ func TestJWTOptionsAreCheckedWhenCaddyLoads(t *testing.T) {
 		{"type_from is a body field", "type_from header:X-Type", "headers are not signed here", true},
 		{"max_age is a duration", "max_age soon", "invalid duration", true},
 		{"an unknown option", "colour red", `unknown jwt option "colour"`, true},
+		{"body_signature is one header", "body_signature X-Signature a\n\t\tbody_signature X-Other b", "body_signature is one header", true},
 		{"RS256 needs a key file", "algorithm RS256", "exactly one of key_file and jwks_file", false},
 		{"HS256 takes no key file", "key_file /etc/hookgate/none.pem", "HS256 keys are the route's secrets", false},
 		{"a key file that does not exist", "algorithm ES256\n\t\tkey_file /nonexistent/jwt.pem", "no such file", false},
@@ -248,8 +250,9 @@ func TestJWTOptionsAreCheckedWhenCaddyLoads(t *testing.T) {
 				t.Fatalf("%s accepted:\n%s", cmd, cfg)
 			}
 			out = strings.ReplaceAll(out, `\"`, `"`)
-			if !strings.Contains(out, c.want) || (c.adapt && !strings.Contains(out, path+":5")) {
-				t.Fatalf("error does not say %q (at line 5 for the adapter):\n%s", c.want, out)
+			line := path + ":" + strconv.Itoa(5+strings.Count(c.option, "\n"))
+			if !strings.Contains(out, c.want) || (c.adapt && !strings.Contains(out, line)) {
+				t.Fatalf("error does not say %q (at %s for the adapter):\n%s", c.want, line, out)
 			}
 		})
 	}

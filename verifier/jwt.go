@@ -79,7 +79,6 @@ type JWTOptions struct {
 
 // JWT verifies bearer tokens.
 type JWT struct {
-	alg     string
 	parser  *jwt.Parser
 	keys    jwtKeys
 	maxAge  time.Duration
@@ -146,7 +145,7 @@ func CheckJWTOptions(opts JWTOptions) error {
 }
 
 func buildJWT(opts JWTOptions) (*JWT, error) {
-	v := &JWT{alg: opts.Algorithm, maxAge: opts.MaxAge}
+	v := &JWT{maxAge: opts.MaxAge}
 	switch opts.Algorithm {
 	case JWTHS256:
 		if opts.KeyFile != "" || opts.JWKSFile != "" {

@@ -42,7 +42,7 @@ type jwtKeys interface {
 	keyfunc(t *jwt.Token) (any, error)
 }
 
-// hmacKeys are HS256 secrets; several are a rotation.
+// hmacKeySet holds HS256 secrets; several are a rotation.
 type hmacKeySet struct{ set jwt.VerificationKeySet }
 
 func hmacKeys(secrets []string) jwtKeys {
