@@ -75,9 +75,11 @@ func (h *Handler) resolveTenantSecrets() (map[string][]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tenant_secrets %d: %w", i+1, err)
 		}
-		for _, p := range pairs {
-			if err := add(p[0], p[1]); err != nil {
-				return nil, fmt.Errorf("tenant_secrets %d: %w", i+1, err)
+		for j, p := range pairs {
+			// Not quoted: a list written secret:tenant would print the secret.
+			if add(p[0], p[1]) != nil {
+				return nil, fmt.Errorf("tenant_secrets %d: entry %d: the tenant before ':' must be 1 to %d characters of A-Z a-z 0-9 . _ -",
+					i+1, j+1, verifier.MaxTenantLen)
 			}
 		}
 	}
@@ -142,10 +144,56 @@ func newTenantSigners(provider Provider, cfg verifier.Config, secrets map[string
 		}
 		ts.byTenant[tenant] = &signer{verifier: v, scopes: scope(own)}
 	}
-	// Any tenant's verifier does: whatever it answers, a request for an
-	// unknown tenant is refused.
-	ts.surrogate = ts.byTenant[names[0]]
+	// The surrogate costs what a tenant's verifier costs but holds no
+	// tenant's secret: with a real one, a tenant could sign a request that
+	// only the surrogate would answer past its MAC (stale, say, where every
+	// real tenant answers "mismatch"), and learn which tenants exist. Its
+	// secrets are the first tenant's, padded alike, with one character each
+	// changed within its class, which keeps the provider's format for
+	// almost every scheme (whsec_ base64, hex); where that is not a valid
+	// secret (a DER public key), the first tenant's verifier is used, and
+	// its accepting answers are refused as mismatches all the same.
+	first := secrets[names[0]]
+	padded := slices.Clone(first)
+	for len(padded) < most {
+		padded = append(padded, first[len(padded)%len(first)])
+	}
+	for i, s := range padded {
+		padded[i] = perturb(s, i)
+	}
+	c := cfg
+	c.Secrets = padded
+	if v, err := provider.NewVerifier(c); err == nil {
+		ts.surrogate = &signer{verifier: v}
+	} else {
+		ts.surrogate = ts.byTenant[names[0]]
+	}
 	return ts, nil
+}
+
+// perturb changes one character in the middle of s to another of its
+// class, a digit first (which keeps hex hex), else a letter; i varies the
+// change between the secrets of one list.
+func perturb(s string, i int) string {
+	b := []byte(s)
+	step := byte(1 + i%8)
+	for _, digits := range []bool{true, false} {
+		for j := len(b) / 2; j < len(b)+len(b)/2; j++ {
+			k := j % len(b)
+			switch c := b[k]; {
+			case digits && c >= '0' && c <= '9':
+				b[k] = '0' + (c-'0'+step)%10
+			case !digits && c >= 'a' && c <= 'z':
+				b[k] = 'a' + (c-'a'+step)%26
+			case !digits && c >= 'A' && c <= 'Z':
+				b[k] = 'A' + (c-'A'+step)%26
+			default:
+				continue
+			}
+			return string(b)
+		}
+	}
+	return s + "x"
 }
 
 // provisionSigners builds the route's signer, or one per tenant, and the
@@ -186,6 +234,11 @@ func (h *Handler) provisionSigners(provider Provider) error {
 	if len(h.Secrets) > 0 {
 		return fmt.Errorf("webhook %s: secret and tenant_secret/tenant_secrets cannot be combined: "+
 			"a route-wide secret would verify a request for any tenant; give every tenant its secrets", h.source)
+	}
+	if named != "" {
+		return fmt.Errorf("webhook %s: dedupe_scope and tenant secrets cannot be combined: one namespace for every "+
+			"tenant would let a tenant sign, with its own secret, the id of another tenant's next event and have that one "+
+			"refused as a duplicate", h.source)
 	}
 	if !strings.Contains(h.Tenant, "{") {
 		return fmt.Errorf("webhook %s: tenant_secret needs the tenant taken from the request, e.g. tenant {http.request.uri.path.2}", h.source)

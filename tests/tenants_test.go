@@ -101,6 +101,7 @@ func TestTenantSecretsAreCheckedWhenCaddyStarts(t *testing.T) {
 		{"tenant_secret without a secret", "", "webhook /x/* stripe {\n\t\ttenant {http.request.uri.path.1}\n\t\ttenant_secret acme\n\t}", "needs a tenant and at least one secret"},
 		{"a tenant that cannot be a key part", "", "webhook /x/* stripe {\n\t\ttenant {http.request.uri.path.1}\n\t\ttenant_secret a:b whsec_b\n\t}", `tenant "a:b"`},
 		{"a list entry without a colon", "HOOKGATE_TEST_LIST=acme:whsec_listed_secret_1,whsec_lonely_secret_2", "webhook /x/* stripe {\n\t\ttenant {http.request.uri.path.1}\n\t\ttenant_secrets {env.HOOKGATE_TEST_LIST}\n\t}", "tenant_secrets 1: entry 2 is not tenant:secret"},
+		{"dedupe_scope with tenant secrets", "", "webhook /x/* stripe {\n\t\ttenant {http.request.uri.path.1}\n\t\ttenant_secret acme whsec_b\n\t\tdedupe_scope shared\n\t}", "dedupe_scope and tenant secrets cannot be combined"},
 		{"a list that is unset", "", "webhook /x/* stripe {\n\t\ttenant {http.request.uri.path.1}\n\t\ttenant_secrets {env.HOOKGATE_TEST_UNSET}\n\t}", "tenant_secrets 1: no tenant:secret entry"},
 	}
 	for _, tc := range cases {
