@@ -53,9 +53,14 @@ func (h *Handler) handshake(w http.ResponseWriter, reply *verifier.Reply) ingest
 	if status == 0 {
 		status = http.StatusOK
 	}
-	if reply.ContentType != "" {
-		w.Header().Set("Content-Type", reply.ContentType)
+	// A reply may echo what the sender chose (a challenge): never let a
+	// browser read it as HTML.
+	ct := reply.ContentType
+	if ct == "" {
+		ct = "text/plain; charset=utf-8"
 	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Length", strconv.Itoa(len(reply.Body)))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
