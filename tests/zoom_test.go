@@ -78,3 +78,25 @@ func TestZoomThroughCaddy(t *testing.T) {
 		t.Fatalf("stored %v", entries)
 	}
 }
+
+// With per-tenant secrets, a tenant's validation is answered under that
+// tenant's secret only; another tenant's secret is a 401 with no token.
+func TestZoomValidationUsesTheTenantsSecret(t *testing.T) {
+	const acme, beta = "zoom_e2e_acme_token", "zoom_e2e_beta_token"
+	g := startGateway(t, `webhook /zoom/* zoom {
+		tenant {http.request.uri.path.1}
+		tenant_secret acme `+acme+`
+		tenant_secret beta `+beta+`
+	}`)
+	now := time.Now()
+	const plain = "tenant-plain-token"
+	validation := `{"payload":{"plainToken":"` + plain + `"},"event_ts":` + strconv.FormatInt(now.UnixMilli(), 10) + `,"event":"endpoint.url_validation"}`
+	status, header, reply := g.post(t, "/zoom/acme", zoomSigned(t, acme, validation, now), []byte(validation))
+	g.checkHandshake(t, status, header, reply, 200, "application/json", `{"plainToken":"`+plain+`","encryptedToken":"`+zoomToken(acme, plain)+`"}`)
+	for _, path := range []string{"/zoom/beta", "/zoom/gamma"} {
+		status, _, reply := g.post(t, path, zoomSigned(t, acme, validation, now), []byte(validation))
+		if status != 401 || strings.Contains(reply, "encryptedToken") {
+			t.Errorf("%s signed with acme's secret: %d %s", path, status, reply)
+		}
+	}
+}
