@@ -168,6 +168,11 @@ func buildHMAC(opts HMACOptions) (*HMAC, error) {
 	if v.template, err = ParseTemplate(template); err != nil {
 		return nil, err
 	}
+	if v.tsFormat != rfc3339 && (strings.Contains(template, placeID+placeTS) || strings.Contains(template, placeTS+placeID)) {
+		// Digits run into the id: "inv_100"+"1700000000" signs what
+		// "inv_10"+"01700000000" does, so the sender would choose the id.
+		return nil, fmt.Errorf("template %q: put a literal between {id} and {ts}, or use timestamp_format rfc3339", template)
+	}
 	switch {
 	case v.template.HasTimestamp() && sources == 0:
 		return nil, errors.New("the template signs {ts}, but no timestamp_from (or signature format ts=) says where it is")

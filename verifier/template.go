@@ -43,6 +43,15 @@ func ParseTemplate(s string) (Template, error) {
 	if s == "" {
 		s = placeBody
 	}
+	for _, pair := range []string{placeID + placeBody, placeBody + placeID} {
+		// With nothing between them the sender moves the boundary
+		// between the id and a body that is not JSON (the id next to a
+		// digits-only timestamp is checked with its format, in the HMAC
+		// options).
+		if strings.Contains(s, pair) {
+			return Template{}, fmt.Errorf("template %q: put a literal between %s: the id's end would be the sender's to choose", s, pair)
+		}
+	}
 	var t Template
 	seenBody := false
 	for rest := s; rest != ""; {

@@ -19,6 +19,11 @@ const (
 // and fractions are refused rather than normalised, because the exact bytes
 // are what the sender signed.
 func parseTimestamp(s string) (int64, bool) {
+	if len(s) > 1 && s[0] == '0' {
+		// No sender writes one; allowed, a signed string could be read
+		// with its boundaries moved.
+		return 0, false
+	}
 	return parseDigits(s, maxTimestampDigits)
 }
 
