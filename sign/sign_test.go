@@ -182,7 +182,13 @@ var roundTrip = map[string]struct {
 	opts       sign.Options
 	body       string // instead of the shared one
 }{
-	"discord":  {verifyWith: sign.DiscordPublicKey("a_test_secret")},
+	"discord": {verifyWith: sign.DiscordPublicKey("a_test_secret")},
+	// A P-256 key pair: the signer's private key, the route's public key.
+	"sendgrid": {
+		secret:     "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgJLReCXH7LjK9pZJRL21BIsJ28BDy4KtXyDsnlcv2ixuhRANCAATBrFOIIU3BP2WLlKVe7kWRylpD6/qNzPRj7RI0uqfnpvKaLfzy97vBwH/ec5gIiVXxowIiXCQLQKqQiOv2xuSD",
+		verifyWith: "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwaxTiCFNwT9li5SlXu5FkcpaQ+v6jcz0Y+0SNLqn56bymi388ve7wcB/3nOYCIlV8aMCIlwkC0CqkIjr9sbkgw==",
+		body:       `[{"sg_event_id":"sg_rt","event":"delivered"}]`,
+	},
 	"linear":   {body: `{"type":"Issue","action":"create","webhookTimestamp":1700000000000}`},
 	"standard": {secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
 	"hmac": {module: `{"header":"X-Sig","algorithm":"sha512","encoding":"base64","prefix":"v1=","timestamp_header":"X-Ts"}`,
