@@ -126,6 +126,10 @@ func NewJWT(cfg Config, opts JWTOptions) (*JWT, error) {
 		jwt.WithTimeFunc(v.window.now),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
+		// One spelling per token: unused bits of a segment's last
+		// character must be zero, so a re-spelled capture is not another
+		// token that verifies.
+		jwt.WithStrictDecoding(),
 	}
 	if opts.Issuer != "" {
 		p = append(p, jwt.WithIssuer(opts.Issuer))

@@ -43,6 +43,8 @@ func testJWTKeys(t testing.TB) {
 	})
 }
 
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
 // jwtNow is the clock of the JWT tests.
 var jwtNow = time.Unix(1700000000, 0)
 
@@ -217,6 +219,12 @@ func TestJWTRules(t *testing.T) {
 		{"two Authorization headers are malformed", hsRoute, http.Header{"Authorization": {"Bearer a.b.c", "Bearer a.b.c"}}, ErrMalformed},
 		{"a token of two segments is malformed", hsRoute, bearer("eyJhbGciOiJIUzI1NiJ9.e30"), ErrMalformed},
 		{"a padded segment is malformed", hsRoute, bearer("eyJhbGciOiJIUzI1NiJ9.e30=.c2ln"), ErrMalformed},
+		{"a signature re-spelled in its unused bits is refused", rsRoute, func() http.Header {
+			tok := signToken(t, jwt.SigningMethodRS256, jwtRSA, claims(), "")
+			// 256 signature bytes leave 4 unused bits in the last character.
+			last := strings.IndexByte(base64URLAlphabet, tok[len(tok)-1])
+			return bearer(tok[:len(tok)-1] + string(base64URLAlphabet[last^1]))
+		}(), ErrMalformed},
 
 		{"body_signature: both checks passing is accepted", bodyRoute, bodySigned(hs(claims()), "body-secret"), nil},
 		{"body_signature: a body HMAC under another secret is refused", bodyRoute, bodySigned(hs(claims()), "hs-secret"), ErrMismatch},
