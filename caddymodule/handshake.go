@@ -56,10 +56,12 @@ func (h *Handler) handshake(w http.ResponseWriter, reply *verifier.Reply) ingest
 	// A reply may echo what the sender chose (a challenge): never let a
 	// browser read it as HTML.
 	ct := reply.ContentType
-	if ct == "" {
+	if ct == "" && len(reply.Body) > 0 {
 		ct = "text/plain; charset=utf-8"
 	}
-	w.Header().Set("Content-Type", ct)
+	if ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Length", strconv.Itoa(len(reply.Body)))
 	w.Header().Set("Cache-Control", "no-store")

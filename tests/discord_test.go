@@ -52,7 +52,7 @@ func TestDiscordThroughCaddy(t *testing.T) {
 	})
 	t.Run("a signed webhook-event PING is answered 204 and not stored", func(t *testing.T) {
 		status, header, reply := g.post(t, "/discord", discordSigned(t, discordKey, eventPing, now), []byte(eventPing))
-		g.checkHandshake(t, status, header, reply, 204, "text/plain; charset=utf-8", "")
+		g.checkHandshake(t, status, header, reply, 204, "", "")
 	})
 	if n := g.outcomes(t, "discord", "handshake"); n != 2 {
 		t.Errorf("handshake outcome counted %v times, want 2", n)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -160,9 +162,22 @@ func TestURLSignedProvidersVerifyTheURLTheSenderUsed(t *testing.T) {
 		t.Errorf("the stream holds %s entries, want 5 (twilio form and JSON, square, two hubspot elements)", n)
 	}
 
-	// Twilio's event is the hash of its signed form, delivered with the
-	// form as a JSON object.
-	sum := sha256.Sum256([]byte(form))
+	// Twilio's event is the hash of what its signature covers (the URL,
+	// then each field's name and value sorted), delivered with the form as
+	// a JSON object.
+	values, _ := url.ParseQuery(form)
+	var pairs []string
+	for name, vs := range values {
+		for _, v := range vs {
+			pairs = append(pairs, name+"\x00"+v)
+		}
+	}
+	slices.Sort(pairs)
+	signed := twilioURL
+	for _, p := range pairs {
+		signed += strings.Replace(p, "\x00", "", 1)
+	}
+	sum := sha256.Sum256([]byte(signed))
 	id := "sha256:" + hex.EncodeToString(sum[:])
 	var env event.Envelope
 	waitFor(t, 15*time.Second, "the twilio event delivered", func() bool {

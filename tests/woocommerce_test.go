@@ -17,7 +17,7 @@ func TestWooCommercePingThroughCaddy(t *testing.T) {
 	}`)
 	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "User-Agent": {"WooCommerce/8.0 Hookshot (WordPress/6.4)"}}
 	status, header, reply := g.post(t, "/woocommerce", form, []byte("webhook_id=17"))
-	g.checkHandshake(t, status, header, reply, 200, "text/plain; charset=utf-8", "")
+	g.checkHandshake(t, status, header, reply, 200, "", "")
 	if n := g.outcomes(t, "woocommerce", "handshake"); n != 1 {
 		t.Errorf("handshake outcome counted %v times, want 1", n)
 	}

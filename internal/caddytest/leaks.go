@@ -1,7 +1,10 @@
 package caddytest
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -26,7 +29,10 @@ const minSecret = 8
 // "secrets …", "token …", "password …", "auth basic <user> <password>",
 // "auth bearer <token>", "verify_token …", "body_signature <header> <secret>",
 // "tenant_secret <tenant> <secret>…", "tenant_secrets tenant:secret,…".
-var secretLine = regexp.MustCompile(`^\s*(secrets?|tenant_secrets?|[a-z_]*token|[a-z_]*password|auth|body_signature)\s+(.+)$`)
+var secretLine = regexp.MustCompile(`^\s*(secrets?|tenant_secrets?|[a-z_]*token|[a-z_]*password|auth|body_signature|alert|redis|header)\s+(.+)$`)
+
+// relayBlock opens a relay block of the hookgate option.
+var relayBlock = regexp.MustCompile(`^\s*relay\s+\S+\s*\{\s*$`)
 
 // envPlaceholder is Caddy's {env.NAME}.
 var envPlaceholder = regexp.MustCompile(`\{env\.([A-Za-z0-9_]+)\}`)
@@ -35,7 +41,16 @@ var envPlaceholder = regexp.MustCompile(`\{env\.([A-Za-z0-9_]+)\}`)
 // replaced from getenv. Values shorter than minSecret are left out.
 func ConfigSecrets(caddyfile string, getenv func(string) string) []string {
 	var out []string
+	depth, relayDepth := 0, -1 // brace depth, and the depth inside a relay block
 	for _, line := range strings.Split(caddyfile, "\n") {
+		inRelay := relayDepth >= 0 && depth >= relayDepth
+		if relayBlock.MatchString(line) {
+			relayDepth = depth + 1
+		}
+		depth += strings.Count(line, "{") - strings.Count(line, "}")
+		if relayDepth >= 0 && depth < relayDepth {
+			relayDepth = -1
+		}
 		m := secretLine.FindStringSubmatch(line)
 		if m == nil {
 			continue
@@ -52,6 +67,18 @@ func ConfigSecrets(caddyfile string, getenv func(string) string) []string {
 			if len(args) > 0 {
 				args = args[1:]
 			}
+		case "header":
+			// A relay's header <name> <value> (an API key, often); a
+			// webhook's header <name> names one, and Caddy's header
+			// directive sets response headers.
+			if len(args) == 2 && inRelay {
+				args = args[1:]
+			} else {
+				args = nil
+			}
+		case "redis":
+			// Only the password of a redis://user:pass@host URL.
+			args = redisPasswords(args, getenv)
 		}
 		for _, a := range args {
 			a = envPlaceholder.ReplaceAllStringFunc(a, func(p string) string {
@@ -71,6 +98,22 @@ func ConfigSecrets(caddyfile string, getenv func(string) string) []string {
 				if len(v) >= minSecret && !strings.Contains(v, "{") {
 					out = append(out, v)
 				}
+			}
+		}
+	}
+	return out
+}
+
+// redisPasswords are the passwords in redis URLs.
+func redisPasswords(args []string, getenv func(string) string) []string {
+	var out []string
+	for _, a := range args {
+		a = envPlaceholder.ReplaceAllStringFunc(a, func(p string) string {
+			return getenv(envPlaceholder.FindStringSubmatch(p)[1])
+		})
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			if p, ok := u.User.Password(); ok {
+				out = append(out, p)
 			}
 		}
 	}
@@ -136,7 +179,7 @@ func Leaks(logs []string, secrets []string) []string {
 	for _, log := range logs {
 		for _, line := range strings.Split(log, "\n") {
 			for _, s := range secrets {
-				if strings.Contains(line, s) {
+				if containsAnyForm(line, s) {
 					masked := strings.ReplaceAll(line, s, s[:4]+"…")
 					if len(masked) > 300 {
 						masked = masked[:300] + "…"
@@ -147,6 +190,26 @@ func Leaks(logs []string, secrets []string) []string {
 		}
 	}
 	return out
+}
+
+// containsAnyForm reports whether line holds s as it is or as a JSON
+// string would carry it (escaped quotes, backslashes, control bytes, and
+// <, >, & as encoding/json writes them).
+func containsAnyForm(line, s string) bool {
+	if strings.Contains(line, s) {
+		return true
+	}
+	var plain bytes.Buffer
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	html, _ := json.Marshal(s)
+	for _, form := range []string{strings.TrimSpace(plain.String()), string(html)} {
+		if inner := form[1 : len(form)-1]; inner != s && strings.Contains(line, inner) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkLeaks is Main's check over the whole run: 0 when no log holds a
