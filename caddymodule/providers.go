@@ -104,6 +104,11 @@ type EventFields struct {
 	TypeHeader string `json:"type_header,omitempty"`
 	// TypeField is the top-level JSON field carrying the event type (type_from json:<field>).
 	TypeField string `json:"type_field,omitempty"`
+	// Body is what the body is: json (default), form (then id_from and
+	// type_from may be form:<field>) or any (any bytes, stored as
+	// received, named by their hash unless a header or the template
+	// names them).
+	Body string `json:"body,omitempty"`
 }
 
 // unmarshalOption parses id_from, type_from, id_header, id_field,
@@ -123,6 +128,8 @@ func (f *EventFields) unmarshalOption(d *caddyfile.Dispenser) (bool, error) {
 		dst = &f.TypeHeader
 	case "type_field":
 		dst = &f.TypeField
+	case "body":
+		dst = &f.Body
 	default:
 		return false, nil
 	}
@@ -134,6 +141,9 @@ func (f *EventFields) unmarshalOption(d *caddyfile.Dispenser) (bool, error) {
 		if err := verifier.CheckSource(name, *dst); err != nil {
 			return true, d.Err(err.Error())
 		}
+	}
+	if name == "body" && *dst != verifier.GenericBodyJSON && *dst != verifier.GenericBodyForm && *dst != verifier.GenericBodyAny {
+		return true, d.Errf("body %q: want json, form or any", *dst)
 	}
 	return true, nil
 }
@@ -178,6 +188,7 @@ func (h HMAC) options() verifier.HMACOptions {
 		TimestampFrom: h.TimestampFrom, TimestampHeader: h.TimestampHeader, TimestampFormat: h.TimestampFormat,
 		IDFrom: h.IDFrom, IDHeader: h.IDHeader, IDField: h.IDField,
 		TypeFrom: h.TypeFrom, TypeHeader: h.TypeHeader, TypeField: h.TypeField,
+		Body: h.Body,
 	}
 }
 
@@ -197,8 +208,9 @@ func (h HMAC) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 //	    template         <text with {body} {ts} {id}> # default {body}
 //	    timestamp_from   header:<Name> | json:<field>
 //	    timestamp_format unix|unix_ms|rfc3339         # default unix
-//	    id_from          header:<Name> | json:<field>
-//	    type_from        header:<Name> | json:<field>
+//	    id_from          header:<Name> | json:<field> | form:<field>
+//	    type_from        header:<Name> | json:<field> | form:<field>
+//	    body             json|form|any                # default json
 //	    timestamp_header | id_header | id_field | type_header | type_field  <name>   # older spellings
 //	}
 //
@@ -264,6 +276,7 @@ func (t Token) NewVerifier(cfg verifier.Config) (verifier.Verifier, error) {
 		Header: t.Header,
 		IDFrom: t.IDFrom, IDHeader: t.IDHeader, IDField: t.IDField,
 		TypeFrom: t.TypeFrom, TypeHeader: t.TypeHeader, TypeField: t.TypeField,
+		Body: t.Body,
 	})
 }
 

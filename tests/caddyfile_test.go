@@ -70,6 +70,8 @@ func TestWrongCaddyfileFailsNamingTheLine(t *testing.T) {
 		{"bad duration", "webhook /x stripe {\n\t\tsecret a\n\t\ttolerance soon\n\t}", "invalid duration"},
 		{"unknown option", "webhook /x stripe {\n\t\tsecret a\n\t\theader X\n\t}", "unknown webhook option \"header\""},
 		{"unknown hmac option", "webhook /x hmac {\n\t\tsecret a\n\t\tcolour red\n\t}", "unknown hmac option \"colour\""},
+		{"an hmac body kind", "webhook /x hmac {\n\t\tsecret a\n\t\tbody xml\n\t}", "body \"xml\": want json, form or any"},
+		{"a form: source", "webhook /x token {\n\t\tsecret a\n\t\tid_from form:\n\t}", "want header:<Name>, json:<top-level field> or form:<field>"},
 		{"braces in stream", "webhook /x stripe {\n\t\tsecret a\n\t\tstream a{b}\n\t}", "must not contain braces"},
 		{"log_payloads size", "webhook /x stripe {\n\t\tsecret a\n\t\tlog_payloads 0\n\t}", "log_payloads: invalid size"},
 		{"log_payloads one size", "webhook /x stripe {\n\t\tsecret a\n\t\tlog_payloads 1KiB 2KiB\n\t}", "log_payloads takes one value"},

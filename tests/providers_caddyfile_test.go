@@ -67,6 +67,9 @@ func TestHMACOptionsThatCannotBeTrustedFailValidation(t *testing.T) {
 		{"{id} read from the body", "template {id}.{body}\n\t\tid_from json:id", "needs id_from header:<Name>"},
 		{"two timestamp sources", "signature_format kv ts=t sig=v1\n\t\ttimestamp_from header:X-Ts", "the timestamp comes from one place"},
 		{"id_from beside id_header", "id_from header:X-Id\n\t\tid_header X-Id", "not both"},
+		{"a JSON field read from a form body", "body form\n\t\tid_from json:id", "json:id reads a JSON body, but the body is form"},
+		{"a form field read from a JSON body", "id_from form:id", "form:id reads a form body, but the body is json"},
+		{"a field read from any bytes", "body any\n\t\ttype_from json:type", "json:type reads a JSON body, but the body is any"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

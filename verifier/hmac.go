@@ -55,6 +55,10 @@ type HMACOptions struct {
 	// IDHeader/IDField and TypeHeader/TypeField are their older spellings.
 	IDFrom, IDHeader, IDField       string
 	TypeFrom, TypeHeader, TypeField string
+	// Body is "json" (default), "form" (fields are form:<field>) or
+	// "any" (stored as received, named by its hash unless a header or
+	// the template names it).
+	Body string
 }
 
 // HMAC verifies a configurable HMAC signature header.
@@ -195,6 +199,9 @@ func buildHMAC(opts HMACOptions) (*HMAC, error) {
 		v.idHeader = id.header
 	}
 	v.locator = eventLocator(id, typ, v.template.HasID())
+	if v.locator.Body, err = bodyKind(opts.Body, id, typ, ts); err != nil {
+		return nil, err
+	}
 	for _, name := range []string{id.header, typ.header, v.tsHeader} {
 		if name == v.header {
 			// It would be stored with the event, and the signature with it.

@@ -23,6 +23,8 @@ type TokenOptions struct {
 	// A header id is a label: nothing here is signed.
 	IDFrom, IDHeader, IDField       string
 	TypeFrom, TypeHeader, TypeField string
+	// Body is "json" (default), "form" or "any", as for HMACOptions.
+	Body string
 }
 
 // Token verifies a static shared token.
@@ -86,7 +88,11 @@ func tokenLocator(opts TokenOptions) (Locator, error) {
 	if err != nil {
 		return Locator{}, err
 	}
-	return eventLocator(id, typ, false), nil
+	loc := eventLocator(id, typ, false)
+	if loc.Body, err = bodyKind(opts.Body, id, typ); err != nil {
+		return Locator{}, err
+	}
+	return loc, nil
 }
 
 // CheckTokenOptions reports what NewToken would refuse in opts, secrets

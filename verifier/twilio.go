@@ -22,7 +22,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -136,7 +138,13 @@ func (v *Twilio) VerifyRequest(r *http.Request, body []byte) (Signed, error) {
 	// fields re-spelled (reordered, %-escaped, "+" for "%20", empty "&&")
 	// or regrouped across the unseparated name+value stream verify under
 	// the same signature, and must be the same event.
-	return Signed{ID: signedHash("", p.appendSigned([]byte(signed)))}, nil
+	d := sha256.New()
+	_, _ = io.WriteString(d, signed)
+	for _, f := range p.pairs {
+		d.Write(p.buf[f.name:f.end])
+	}
+	var sum [sha256.Size]byte
+	return Signed{ID: "sha256:" + hex.EncodeToString(d.Sum(sum[:0]))}, nil
 }
 
 // signedParams reports whether u followed by p's fields is MACed to a
