@@ -69,7 +69,6 @@ func bodyKind(body string, sources ...fieldSource) (string, error) {
 	return kind, nil
 }
 
-
 // mergeSource applies an *_from option or its older spellings
 // (id_header and id_field, and the like), refusing a mix of the two. The
 // older pair may both be set, as before: a body id then names the event
