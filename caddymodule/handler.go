@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -351,7 +352,6 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 		putBody(bufp, body)
 		return res
 	}
-	putBody(bufp, body)
 	res.outcome, res.status = outcomeAccepted, http.StatusAccepted
 	if h.locator.Accepted != 0 {
 		res.status = h.locator.Accepted
@@ -359,6 +359,15 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 	if outcome == relay.Duplicate {
 		res.outcome, res.status = outcomeDuplicate, http.StatusOK
 	}
+	if ack, ok := h.routeVerifier(r).(verifier.Acknowledger); ok {
+		if reply, ok := ack.Acknowledge(body, stored.Type); ok {
+			putBody(bufp, body)
+			res.status = cmp.Or(reply.Status, http.StatusOK)
+			res.err = h.writeReply(w, reply)
+			return res
+		}
+	}
+	putBody(bufp, body)
 	res.err = replyStatus(w, res.status, res.outcome.String(), stored.ID)
 	return res
 }

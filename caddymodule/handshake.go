@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
@@ -49,10 +50,23 @@ func (h *Handler) unsignedHandshake(w http.ResponseWriter, r *http.Request, body
 
 // handshake sends a provider's required answer; nothing is stored.
 func (h *Handler) handshake(w http.ResponseWriter, reply *verifier.Reply) ingested {
-	status := reply.Status
-	if status == 0 {
-		status = http.StatusOK
+	status := cmp.Or(reply.Status, http.StatusOK)
+	err := h.writeReply(w, reply)
+	outcome := outcomeHandshake
+	switch {
+	case status == http.StatusForbidden:
+		// A handshake refused (Meta's subscription with a wrong token)
+		// is counted as the refusal it is.
+		outcome = outcomeUnauthorized
+	case status >= 400:
+		outcome = rejection(status)
 	}
+	return ingested{outcome: outcome, status: status, err: err}
+}
+
+// writeReply sends a reply a provider requires, as it is: a handshake's,
+// or an Acknowledger's for a stored event.
+func (h *Handler) writeReply(w http.ResponseWriter, reply *verifier.Reply) error {
 	// A reply may echo what the sender chose (a challenge): never let a
 	// browser read it as HTML.
 	ct := reply.ContentType
@@ -65,18 +79,9 @@ func (h *Handler) handshake(w http.ResponseWriter, reply *verifier.Reply) ingest
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Length", strconv.Itoa(len(reply.Body)))
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
+	w.WriteHeader(cmp.Or(reply.Status, http.StatusOK))
 	_, err := w.Write(reply.Body)
-	outcome := outcomeHandshake
-	switch {
-	case status == http.StatusForbidden:
-		// A handshake refused (Meta's subscription with a wrong token)
-		// is counted as the refusal it is.
-		outcome = outcomeUnauthorized
-	case status >= 400:
-		outcome = rejection(status)
-	}
-	return ingested{outcome: outcome, status: status, err: err}
+	return err
 }
 
 // maxFormFields bounds the fields of a form body: each is an allocation.

@@ -60,14 +60,22 @@ func TestDiscordThroughCaddy(t *testing.T) {
 
 	command := `{"type":2,"id":"786008729715212338","application_id":"775799577604964352","channel_id":"645027906669510667","member":{"user":{"id":"53908232506183680"}},"data":{"name":"cardsearch","type":1}}`
 	authorized := `{"version":1,"application_id":"775799577604964352","type":1,"event":{"type":"APPLICATION_AUTHORIZED","timestamp":"2024-10-18T14:42:53.064834","data":{"user":{"id":"1111"}}}}`
-	for _, tc := range []struct{ name, body, id, typ string }{
-		{"an application command is stored by its id and kind", command, "786008729715212338", "application_command"},
-		{"a webhook event is stored by its event.type", authorized, "", "APPLICATION_AUTHORIZED"},
+	component := `{"type":3,"id":"786008729715212339","application_id":"775799577604964352","channel_id":"645027906669510667","data":{"custom_id":"ok","component_type":2}}`
+	// Within Discord's 3 seconds an interaction gets a deferred response
+	// (the receiver follows up with its token); a webhook event a 204.
+	for _, tc := range []struct {
+		name, body, id, typ string
+		status              int
+		reply               string
+	}{
+		{"an application command is stored by its id and kind, answered deferred", command, "786008729715212338", "application_command", 200, `{"type":5}`},
+		{"a component interaction is answered with a deferred update", component, "786008729715212339", "message_component", 200, `{"type":6}`},
+		{"a webhook event is stored by its event.type, answered 204", authorized, "", "APPLICATION_AUTHORIZED", 204, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, reply := g.post(t, "/discord", discordSigned(t, discordKey, tc.body, now), []byte(tc.body))
-			if status != 202 || tc.id != "" && !strings.Contains(reply, `"id":"`+tc.id+`"`) {
-				t.Fatalf("%d %s", status, reply)
+			if status != tc.status || reply != tc.reply {
+				t.Fatalf("%d %q, want %d %q", status, reply, tc.status, tc.reply)
 			}
 			entries := g.stored(t)
 			last := entries[len(entries)-1].Values
@@ -76,8 +84,13 @@ func TestDiscordThroughCaddy(t *testing.T) {
 			}
 		})
 	}
-	if n := len(g.stored(t)); n != 2 {
-		t.Errorf("%d entries stored, want 2", n)
+	if n := len(g.stored(t)); n != 3 {
+		t.Errorf("%d entries stored, want 3", n)
+	}
+	// Discord's retry of the command is stored once and answered alike.
+	status, _, reply := g.post(t, "/discord", discordSigned(t, discordKey, command, now), []byte(command))
+	if status != 200 || reply != `{"type":5}` || len(g.stored(t)) != 3 {
+		t.Errorf("a retried command: %d %q, %d stored", status, reply, len(g.stored(t)))
 	}
 }
 

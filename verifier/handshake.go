@@ -41,3 +41,12 @@ const (
 	BodyForm       = "form"  // application/x-www-form-urlencoded; fields are form fields
 	BodyAny        = "any"   // any bytes, stored as received; no fields
 )
+
+// Acknowledger is a Verifier whose provider needs a particular answer once
+// its event is stored (Slack's empty 200 to a slash command or an
+// interaction, Discord's deferred response to an interaction), where
+// Hookgate's JSON would be shown to a user or refused. The handler sends
+// it for a new event and a duplicate alike; ok false keeps the JSON.
+type Acknowledger interface {
+	Acknowledge(body []byte, typ string) (*Reply, bool)
+}
