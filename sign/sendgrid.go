@@ -6,11 +6,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/hookgate/caddy-hookgate/verifier"
 )
 
 func init() { Register("sendgrid", SendGrid) }
@@ -38,14 +38,9 @@ func SendGrid(secret string, body []byte, at time.Time, _ string, _ Options) (ht
 
 // ecdsaPrivateKey reads a P-256 private key as base64 DER or PEM.
 func ecdsaPrivateKey(s string) (*ecdsa.PrivateKey, error) {
-	var der []byte
-	if block, _ := pem.Decode([]byte(s)); block != nil {
-		der = block.Bytes
-	} else {
-		var err error
-		if der, err = base64.StdEncoding.DecodeString(strings.TrimSpace(s)); err != nil {
-			return nil, errors.New("sendgrid: the secret must be an ECDSA P-256 private key, base64 DER or PEM")
-		}
+	der, err := verifier.KeyDER(s)
+	if err != nil {
+		return nil, errors.New("sendgrid: the secret must be an ECDSA P-256 private key, base64 DER or PEM")
 	}
 	if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
 		if ek, ok := k.(*ecdsa.PrivateKey); ok {

@@ -57,16 +57,24 @@ func NewSendGrid(cfg Config) (*SendGrid, error) {
 	return v, nil
 }
 
+// KeyDER reads a key written as PEM or as base64 DER (the form SendGrid's
+// dashboard shows) into its DER bytes.
+func KeyDER(s string) ([]byte, error) {
+	if block, _ := pem.Decode([]byte(s)); block != nil {
+		return block.Bytes, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, errors.New("not base64")
+	}
+	return der, nil
+}
+
 // parseECDSAPublicKey reads a P-256 public key as base64 DER or PEM.
 func parseECDSAPublicKey(s string) (*ecdsa.PublicKey, error) {
-	var der []byte
-	if block, _ := pem.Decode([]byte(s)); block != nil {
-		der = block.Bytes
-	} else {
-		var err error
-		if der, err = base64.StdEncoding.DecodeString(strings.TrimSpace(s)); err != nil {
-			return nil, errors.New("not base64")
-		}
+	der, err := KeyDER(s)
+	if err != nil {
+		return nil, err
 	}
 	pub, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
