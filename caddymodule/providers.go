@@ -249,7 +249,7 @@ func (h *HMAC) UnmarshalOption(d *caddyfile.Dispenser) error {
 	case "template":
 		_, err = verifier.ParseTemplate(h.Template)
 	case "timestamp_from":
-		err = verifier.CheckSource(name, h.TimestampFrom)
+		err = verifier.CheckTimestampSource(h.TimestampFrom)
 	case "timestamp_format":
 		err = verifier.CheckTimestampFormat(h.TimestampFormat)
 	}

@@ -154,6 +154,9 @@ func buildHMAC(opts HMACOptions) (*HMAC, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ts.form != "" {
+		return nil, fmt.Errorf("timestamp_from %q: want header:<Name> or json:<top-level field>", opts.TimestampFrom)
+	}
 	v.tsHeader, v.tsField = ts.header, ts.json
 	v.tsKeys = []string{ts.json}
 	sources := 0

@@ -36,6 +36,19 @@ func parseSource(option, s string) (fieldSource, error) {
 	return fieldSource{}, fmt.Errorf("%s %q: want header:<Name>, json:<top-level field> or form:<field>", option, s)
 }
 
+// CheckTimestampSource is CheckSource for timestamp_from, which reads a
+// header or a JSON field: a timestamp in a form field is not supported.
+func CheckTimestampSource(s string) error {
+	_, err := parseSource("timestamp_from", s)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "only top-level"):
+		return err
+	case err != nil || strings.HasPrefix(s, "form:"):
+		return fmt.Errorf("timestamp_from %q: want header:<Name> or json:<top-level field>", s)
+	}
+	return nil
+}
+
 // Body kinds a generic scheme (hmac, token) may be told to take.
 const (
 	GenericBodyJSON = "json" // a JSON object, the default
