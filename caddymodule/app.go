@@ -5,9 +5,9 @@
 package caddymodule
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -33,10 +33,32 @@ const (
 // route, and the relays that deliver what they store. It exists with
 // defaults even when the Caddyfile has no hookgate block.
 type App struct {
-	// Redis URL (redis://, rediss://, unix://); placeholders such as
-	// {env.REDIS_URL} are replaced at provisioning. Default
-	// redis://127.0.0.1:6379/0.
+	// Redis URL (redis://, rediss://, unix://) of a single server;
+	// placeholders such as {env.REDIS_URL} are replaced at provisioning.
+	// Default redis://127.0.0.1:6379/0 when no other form is given.
 	Redis string `json:"redis,omitempty"`
+	// RedisCluster are seed addresses (host:port) of a Redis Cluster,
+	// instead of Redis.
+	RedisCluster []string `json:"redis_cluster,omitempty"`
+	// SentinelMaster is the master name Sentinel monitors, and Sentinels
+	// the sentinels' addresses (host:port), instead of Redis.
+	SentinelMaster string   `json:"sentinel_master,omitempty"`
+	Sentinels      []string `json:"sentinels,omitempty"`
+	// Username and Password authenticate to Redis (ACL user, or the
+	// requirepass password with no username); placeholders allowed. They
+	// override those of a URL. Sentinels themselves are asked without them.
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// TLS connects to a Cluster's nodes or a Sentinel's master over TLS
+	// (a single server: a rediss:// URL). TLSCA is a PEM file of the
+	// certificate authorities to trust instead of the system's; it turns
+	// TLS on.
+	TLS   bool   `json:"tls,omitempty"`
+	TLSCA string `json:"tls_ca,omitempty"`
+	// PoolSize is the most connections each client (ingest, relays) keeps
+	// to one Redis node. Default: go-redis's 10 per CPU for ingest, and
+	// at least 100 for the relays.
+	PoolSize int `json:"pool_size,omitempty"`
 	// Prefix of every key Hookgate writes. Default "hookgate".
 	Prefix string `json:"prefix,omitempty"`
 	// Timeout bounds one append in Redis; past it ingest answers 503 so the
@@ -87,9 +109,15 @@ type store struct {
 	// relays is the relays' own client: their blocking reads and bursts of
 	// moves wait for its connections, never for the ones ingest appends on.
 	relays redis.UniversalClient
+	// cancel stops the start-up log of the server, closed announced once
+	// it has returned.
+	cancel    context.CancelFunc
+	announced chan struct{}
 }
 
 func (s *store) Destruct() error {
+	s.cancel()
+	<-s.announced
 	s.appender.Close()
 	return errors.Join(s.relays.Close(), s.rdb.Close())
 }
@@ -99,11 +127,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.signers = new(signerStreams)
 	a.tracing = new(tracing)
-	repl := caddy.NewReplacer()
-	a.Redis = repl.ReplaceAll(a.Redis, "")
-	if a.Redis == "" {
-		a.Redis = DefaultRedis
-	}
 	if a.Prefix == "" {
 		a.Prefix = DefaultPrefix
 	}
@@ -120,36 +143,28 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if _, err := relay.NewKeys(a.Prefix, "probe"); err != nil {
 		return fmt.Errorf("hookgate prefix: %w", err)
 	}
-	opt, err := redis.ParseURL(a.Redis)
+	conn, err := a.connectionOf()
 	if err != nil {
-		// url.Parse errors quote the URL, which may hold a password.
-		return fmt.Errorf("hookgate redis: invalid URL (check scheme, host and database number)")
+		return err
 	}
-	a.key = fmt.Sprintf("%s|%s", a.Redis, time.Duration(a.Timeout))
+	a.key = conn.key()
 	val, _, err := stores.LoadOrNew(a.key, func() (caddy.Destructor, error) {
+		rdb, relays, err := conn.clients()
+		if err != nil {
+			return nil, err
+		}
 		bound := time.Duration(a.Timeout)
-		opt.DialTimeout = bound
-		opt.ReadTimeout = bound
-		opt.WriteTimeout = bound
-		opt.ContextTimeoutEnabled = true
-		// A failed append is answered with 503 and retried by the provider;
-		// retrying inside the client would only hold the request longer.
-		opt.MaxRetries = -1
-		if opt.ClientName == "" {
-			opt.ClientName = "hookgate"
-		}
-		relayOpt := *opt
-		relayOpt.ClientName = opt.ClientName + "-relay"
-		if relayOpt.PoolSize == 0 {
-			// Each relay holds one connection in a blocked read and one per
-			// worker finishing a delivery; they open only when needed.
-			relayOpt.PoolSize = max(10*runtime.GOMAXPROCS(0), 100)
-		}
-		rdb := redis.NewClient(opt)
+		ctx, cancel := context.WithCancel(context.Background())
+		s := &store{rdb: rdb, relays: relays, cancel: cancel, announced: make(chan struct{})}
 		// Two flushers: batches grow with load, and fewer round trips cost
 		// Caddy and Redis fewer syscalls (4 measured ~7% more CPU per
 		// event); the second overlaps encoding with a Redis round trip.
-		return &store{rdb: rdb, appender: relay.NewAppender(rdb, bound, 2, 128), relays: redis.NewClient(&relayOpt)}, nil
+		s.appender = relay.NewAppender(rdb, bound, 2, 128)
+		go func() {
+			defer close(s.announced)
+			announce(ctx, relays, conn, a.logger)
+		}()
+		return s, nil
 	})
 	if err != nil {
 		return fmt.Errorf("hookgate redis: %w", err)

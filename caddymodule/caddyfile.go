@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"net"
 	"strconv"
 	"strings"
 
@@ -172,7 +173,15 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //
 //	{
 //	    hookgate {
-//	        redis   <url>        # default redis://127.0.0.1:6379/0; {env.REDIS_URL}
+//	        # the connection: one of redis, redis_cluster, redis_sentinel
+//	        redis   <url>        # one server, default redis://127.0.0.1:6379/0; {env.REDIS_URL}; rediss:// for TLS
+//	        redis_cluster <host:port>...                  # seed nodes of a Redis Cluster
+//	        redis_sentinel <master-name> <host:port>...   # the master Sentinel names
+//	        username <name>      # ACL user; placeholders allowed
+//	        password <secret>    # {env.REDIS_PASSWORD}; never logged
+//	        tls                  # cluster/sentinel: connect over TLS
+//	        tls_ca  <file>       # PEM CAs to trust instead of the system's (turns tls on)
+//	        pool_size <n>        # connections per Redis node, for ingest and for the relays
 //	        prefix  <string>     # key prefix, default "hookgate"
 //	        timeout <duration>   # bound on one Redis append, default 2s
 //	        max_buffered <size>  # bytes all bodies being received may hold before they are verified, default 64MiB; past it: 503
@@ -205,14 +214,46 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	}
 func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 	var app App
-	d.Next() // option name
+	var form string // the connection option given, once
+	d.Next()        // option name
 	if d.NextArg() {
 		return nil, d.ArgErr()
 	}
 	for d.NextBlock(0) {
 		switch d.Val() {
-		case "redis":
-			if err := singleArg(d, &app.Redis); err != nil {
+		case "redis", "redis_cluster", "redis_sentinel":
+			if form != "" {
+				return nil, d.Errf("%s: the connection is already set by %s; use one of redis, redis_cluster and redis_sentinel", d.Val(), form)
+			}
+			form = d.Val()
+			if err := parseConnection(d, &app); err != nil {
+				return nil, err
+			}
+			if form == "redis" && app.TLS {
+				return nil, d.Err("redis: tls is set; for a single server, use a rediss:// URL instead")
+			}
+		case "username":
+			if err := singleArg(d, &app.Username); err != nil {
+				return nil, err
+			}
+		case "password":
+			if err := singleArg(d, &app.Password); err != nil {
+				return nil, err
+			}
+		case "tls":
+			if d.NextArg() {
+				return nil, d.Errf("tls takes no argument, got %q", d.Val())
+			}
+			if form == "redis" {
+				return nil, d.Err("tls: for a single server, use a rediss:// URL")
+			}
+			app.TLS = true
+		case "tls_ca":
+			if err := singleArg(d, &app.TLSCA); err != nil {
+				return nil, err
+			}
+		case "pool_size":
+			if err := countArg(d, &app.PoolSize); err != nil {
 				return nil, err
 			}
 		case "prefix":
@@ -253,6 +294,42 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 		}
 	}
 	return httpcaddyfile.App{Name: "hookgate", Value: caddyconfig.JSON(app, nil)}, nil
+}
+
+// parseConnection reads the arguments of redis, redis_cluster or
+// redis_sentinel.
+func parseConnection(d *caddyfile.Dispenser, app *App) error {
+	name := d.Val()
+	args := d.RemainingArgs()
+	switch name {
+	case "redis":
+		if len(args) != 1 {
+			return d.Err("redis takes one URL, e.g. redis redis://127.0.0.1:6379/0")
+		}
+		app.Redis = args[0]
+		return nil
+	case "redis_cluster":
+		if len(args) == 0 {
+			return d.Err("redis_cluster needs at least one seed address, e.g. redis_cluster 10.0.0.1:6379 10.0.0.2:6379")
+		}
+		app.RedisCluster = args
+	default:
+		if len(args) < 2 {
+			return d.Err("redis_sentinel needs a master name and at least one sentinel address, e.g. redis_sentinel mymaster 10.0.0.1:26379")
+		}
+		app.SentinelMaster, app.Sentinels = args[0], args[1:]
+		args = args[1:]
+	}
+	for _, addr := range args {
+		if strings.Contains(addr, "{") {
+			continue // a placeholder, resolved at provisioning
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			return d.Errf("%s: %q is not a host:port address", name, addr)
+		}
+	}
+	return nil
 }
 
 func countArg(d *caddyfile.Dispenser, dst *int) error {

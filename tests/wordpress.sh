@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(wordpress wordpress-theme-twentytwentythree mariadb-server php-fpm php-mysql php-curl php-xml php-mbstring redis-server zip unzip)
+packages=(wordpress wordpress-theme-twentytwentythree mariadb-server php-fpm php-mysql php-curl php-xml php-mbstring redis-server redis-sentinel zip unzip)
 # promtool, from Debian's prometheus package, for ./xcaddy.sh test's check
 # of deploy/prometheus/alerts.yml: installed by `install` (CI), not needed
 # by the WordPress test itself. Its service is kept stopped like the others.

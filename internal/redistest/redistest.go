@@ -20,16 +20,22 @@ type Server struct {
 	dir  string
 	cmd  *exec.Cmd
 	t    testing.TB
+	args []string // added to every start, e.g. cluster mode
 }
 
 // Start launches redis-server and waits until it answers PING. It is stopped
 // when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return start(t)
+}
+
+func start(t testing.TB, args ...string) *Server {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is required (apt-get install -y redis-server): %v", err)
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t))), dir: t.TempDir(), t: t}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t))), dir: t.TempDir(), t: t, args: args}
 	s.Restart()
 	t.Cleanup(s.Stop)
 	return s
@@ -56,6 +62,7 @@ func (s *Server) Restart() {
 	s.cmd = exec.Command("redis-server",
 		"--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
 		"--save", "", "--appendonly", "yes", "--appendfsync", "no", "--protected-mode", "no")
+	s.cmd.Args = append(s.cmd.Args, s.args...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("starting redis-server: %v", err)
 	}
@@ -82,16 +89,21 @@ func (s *Server) Do(args ...string) (string, error) {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write(command(args)); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+// command encodes args as one RESP command.
+func command(args []string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%d\r\n", len(args))
 	for _, a := range args {
 		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
 	}
-	if _, err := c.Write([]byte(b.String())); err != nil {
-		return "", err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimRight(line, "\r\n"), err
+	return []byte(b.String())
 }
 
 // FreePort asks the kernel for a loopback port nobody listens on.
