@@ -145,6 +145,13 @@ func (c *Caddy) Caddyfile(hookgateOpts, site string) string {
 // Config is a whole Caddyfile: admin on admin, HTTP on port, hookgate on
 // redisURL with hookgateOpts, and one site at address with site inside.
 func Config(admin string, port int, redisURL, address, hookgateOpts, site string) string {
+	return ConfigWith(admin, port, "redis "+redisURL, address, hookgateOpts, site)
+}
+
+// ConfigWith is Config with the hookgate block's connection lines given
+// whole, e.g. "redis_cluster 127.0.0.1:7000 127.0.0.1:7001" or
+// "redis_sentinel mymaster 127.0.0.1:26379\n\t\tpassword {env.P}".
+func ConfigWith(admin string, port int, connection, address, hookgateOpts, site string) string {
 	// debug: the whole run's logs, DEBUG lines included, are checked for
 	// every configured secret (checkLeaks).
 	return fmt.Sprintf(`{
@@ -154,7 +161,7 @@ func Config(admin string, port int, redisURL, address, hookgateOpts, site string
 	auto_https off
 	persist_config off
 	hookgate {
-		redis %s
+		%s
 		%s
 	}
 }
@@ -162,7 +169,7 @@ func Config(admin string, port int, redisURL, address, hookgateOpts, site string
 %s {
 %s
 }
-`, admin, port, redisURL, hookgateOpts, address, site)
+`, admin, port, connection, hookgateOpts, address, site)
 }
 
 // Reload loads a new site and hookgate block through the admin endpoint

@@ -74,8 +74,10 @@ type Sentinel struct {
 }
 
 // StartSentinel launches a master and a redis-sentinel monitoring it, and
-// waits until the sentinel names the master. Both stop when the test ends.
-func StartSentinel(t testing.TB) *Sentinel {
+// waits until the sentinel names the master. A password, unless empty, is
+// the master's requirepass (the sentinel authenticates with it; the
+// sentinel itself asks none). Both stop when the test ends.
+func StartSentinel(t testing.TB, password string) *Sentinel {
 	t.Helper()
 	bin, err := exec.LookPath("redis-sentinel")
 	if err != nil {
@@ -87,6 +89,12 @@ func StartSentinel(t testing.TB) *Sentinel {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "sentinel.conf")
 	cfg := fmt.Sprintf("port %s\nbind 127.0.0.1\nprotected-mode no\ndir %s\nsentinel monitor mymaster 127.0.0.1 %s 1\n", port, dir, mport)
+	if password != "" {
+		if reply, err := master.Do("CONFIG", "SET", "requirepass", password); err != nil || reply != "+OK" {
+			t.Fatalf("setting the master's password: %v %q", err, reply)
+		}
+		cfg += fmt.Sprintf("sentinel auth-pass mymaster %s\n", password)
+	}
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
