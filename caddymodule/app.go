@@ -109,8 +109,8 @@ type store struct {
 	// relays is the relays' own client: their blocking reads and bursts of
 	// moves wait for its connections, never for the ones ingest appends on.
 	relays redis.UniversalClient
-	// cancel stops the start-up log of the server, closed announced once
-	// it has returned.
+	// cancel stops the start-up description of the server; announced is
+	// closed once it has stopped.
 	cancel    context.CancelFunc
 	announced chan struct{}
 }
@@ -167,7 +167,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return s, nil
 	})
 	if err != nil {
-		return fmt.Errorf("hookgate redis: %w", err)
+		return err // each names its option
 	}
 	a.store = val.(*store)
 	if err := a.provisionRelays(ctx); err != nil {

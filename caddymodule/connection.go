@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -71,6 +72,11 @@ func (a *App) connectionOf() (connection, error) {
 		return c, fmt.Errorf("hookgate: use one of redis, redis_cluster and redis_sentinel")
 	case forms == 0 || c.mode == "standalone" && c.url == "":
 		c.mode, c.url = "standalone", DefaultRedis
+	}
+	for _, addr := range c.addrs {
+		if host, port, err := net.SplitHostPort(addr); err != nil || host == "" || port == "" {
+			return c, fmt.Errorf("hookgate %s: %q is not a host:port address", c.form(), addr)
+		}
 	}
 	if c.poolSize < 0 {
 		return c, fmt.Errorf("hookgate pool_size must be positive")
@@ -202,6 +208,14 @@ func (c connection) roots() (*x509.CertPool, error) {
 		return nil, fmt.Errorf("hookgate tls_ca: no PEM certificate in %s", c.tlsCA)
 	}
 	return roots, nil
+}
+
+// form is the Caddyfile option of the connection's form.
+func (c connection) form() string {
+	if c.mode == "standalone" {
+		return "redis"
+	}
+	return "redis_" + c.mode
 }
 
 // describe names the connection form for the start-up log.

@@ -141,6 +141,7 @@ func TestConnectionsThatCannotWorkAreRefused(t *testing.T) {
 		{"tls on a single server", App{Redis: "redis://a:6379", TLS: true}, "use a rediss:// URL"},
 		{"a sentinel without master", App{Sentinels: []string{"a:26379"}}, "needs a master name"},
 		{"a negative pool", App{PoolSize: -1}, "pool_size must be positive"},
+		{"a placeholder that is no address", App{RedisCluster: []string{"{env.HOOKGATE_TEST_UNSET_SEED}"}}, `hookgate redis_cluster: "" is not a host:port address`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
