@@ -69,6 +69,9 @@ type App struct {
 	// past it new requests get 503 with Retry-After before their body is
 	// read. Default 64 MiB.
 	MaxBuffered int64 `json:"max_buffered,omitempty"`
+	// Durability is what a 202 waits for beyond Redis executing the
+	// append. Default acked; see Durability.
+	Durability *Durability `json:"durability,omitempty"`
 	// Relays deliver stored events to their targets, keyed by name; the
 	// name is the consumer group, so it must stay the same across reloads
 	// for a relay to resume where it stopped.
@@ -147,7 +150,12 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	a.key = conn.key()
+	durability, err := a.durabilityOf(conn)
+	if err != nil {
+		return err
+	}
+	// The appender waits for the durability: a store of its own.
+	a.key = conn.key() + "|" + durability.String()
 	val, _, err := stores.LoadOrNew(a.key, func() (caddy.Destructor, error) {
 		rdb, relays, err := conn.clients()
 		if err != nil {
@@ -159,10 +167,20 @@ func (a *App) Provision(ctx caddy.Context) error {
 		// Two flushers: batches grow with load, and fewer round trips cost
 		// Caddy and Redis fewer syscalls (4 measured ~7% more CPU per
 		// event); the second overlaps encoding with a Redis round trip.
-		s.appender = relay.NewAppender(rdb, bound, 2, 128)
+		s.appender = relay.NewDurableAppender(rdb, bound, 2, 128, durability)
+		if durability.Fsync {
+			if err := checkFsync(relays, conn, s.appender); err != nil {
+				cancel()
+				close(s.announced)
+				s.appender.Close()
+				_ = relays.Close()
+				_ = rdb.Close()
+				return nil, err
+			}
+		}
 		go func() {
 			defer close(s.announced)
-			announce(ctx, relays, conn, a.logger)
+			announce(ctx, relays, conn, durability, s.appender, a.logger)
 		}()
 		return s, nil
 	})

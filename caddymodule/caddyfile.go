@@ -185,6 +185,7 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	        prefix  <string>     # key prefix, default "hookgate"
 //	        timeout <duration>   # bound on one Redis append, default 2s
 //	        max_buffered <size>  # bytes all bodies being received may hold before they are verified, default 64MiB; past it: 503
+//	        durability acked|replicas <n> [<timeout>]|fsync [<timeout>]   # what a 202 waits for, default acked; wait default 1s
 //	        metrics off          # leave Hookgate's metrics out (they are on by default)
 //	        metrics_tenant_label # the tenant as a label of the ingest metrics
 //
@@ -271,6 +272,12 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 			if err := sizeArg(d, &app.MaxBuffered); err != nil {
 				return nil, err
 			}
+		case "durability":
+			dur, err := durabilityArgs(d)
+			if err != nil {
+				return nil, err
+			}
+			app.Durability = dur
 		case "metrics":
 			// Only "off": on is the default.
 			if !d.NextArg() || d.Val() != "off" || d.NextArg() {
@@ -377,3 +384,44 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
 
 // Interface guards
 var _ caddyfile.Unmarshaler = (*Handler)(nil)
+
+// durabilityArgs parses 'durability acked|replicas <n> [<timeout>]|fsync [<timeout>]'.
+func durabilityArgs(d *caddyfile.Dispenser) (*Durability, error) {
+	const usage = "durability takes acked, replicas <n> [<timeout>] or fsync [<timeout>]"
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return nil, d.Err(usage)
+	}
+	out := &Durability{Mode: args[0]}
+	rest := args[1:]
+	switch out.Mode {
+	case "acked":
+		if len(rest) > 0 {
+			return nil, d.Errf("durability acked takes no argument, got %q", rest[0])
+		}
+		return out, nil
+	case "replicas":
+		if len(rest) == 0 || len(rest) > 2 {
+			return nil, d.Err("durability replicas takes a replica count and an optional timeout, e.g. durability replicas 1 1s")
+		}
+		n, err := strconv.Atoi(rest[0])
+		if err != nil || n < 1 {
+			return nil, d.Errf("durability replicas: the count must be an integer >= 1, got %q", rest[0])
+		}
+		out.Replicas, rest = n, rest[1:]
+	case "fsync":
+		if len(rest) > 1 {
+			return nil, d.Err("durability fsync takes an optional timeout, e.g. durability fsync 1s")
+		}
+	default:
+		return nil, d.Errf("%s, got %q", usage, out.Mode)
+	}
+	if len(rest) == 1 {
+		v, err := caddy.ParseDuration(rest[0])
+		if err != nil || v <= 0 {
+			return nil, d.Errf("durability %s: invalid timeout %q", out.Mode, rest[0])
+		}
+		out.Timeout = caddy.Duration(v)
+	}
+	return out, nil
+}

@@ -17,6 +17,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/hookgate/caddy-hookgate/relay"
 )
 
 // connection is the Redis the app connects to, resolved from the hookgate
@@ -310,21 +312,34 @@ func appendNew(list []string, v string) []string {
 
 // announce logs once what the Redis behind a new store is. Redis may be
 // down at start-up: Caddy starts anyway (ingest answers 503), a warning
-// says so once, and the facts are logged when Redis first answers.
-func announce(ctx context.Context, rdb redis.UniversalClient, c connection, logger *zap.Logger) {
+// says so once, and the facts are logged when Redis first answers, with what
+// a 202 means under d. Under durability fsync, appends held until then are
+// let through if the server supports it, and kept failing (503) with an
+// error logged if it does not.
+func announce(ctx context.Context, rdb redis.UniversalClient, c connection, d relay.Durability, appender *relay.Appender, logger *zap.Logger) {
 	warned := false
 	for {
 		read, cancel := context.WithTimeout(ctx, max(c.timeout, 5*time.Second))
 		facts, err := readServer(read, rdb)
 		cancel()
 		if err == nil {
+			if d.Fsync {
+				if err := fsyncRefusal(facts); err != nil {
+					appender.Hold(err)
+					logger.Error("ingest answers 503 until the config changes", zap.Error(err))
+				} else {
+					appender.Release()
+				}
+			}
 			logger.Info("redis server",
 				zap.String("mode", c.describe()),
 				zap.String("version", strings.Join(facts.version, ",")),
 				zap.Int("masters", facts.masters),
 				zap.String("appendonly", strings.Join(facts.appendonly, ",")),
 				zap.String("appendfsync", strings.Join(facts.appendfsync, ",")),
-				zap.Int("replicas", facts.replicas))
+				zap.Int("replicas", facts.replicas),
+				zap.String("durability", d.String()),
+				zap.String("a_202_means", meaning(d, facts)))
 			return
 		}
 		if ctx.Err() != nil {

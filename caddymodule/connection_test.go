@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
+	"github.com/hookgate/caddy-hookgate/relay"
 )
 
 func TestConnectionOptionsAdaptToJSON(t *testing.T) {
@@ -186,7 +187,7 @@ func TestStartUpLogsTheServerOnceRedisAnswers(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); announce(ctx, relays, c, zap.New(core)) }()
+	go func() { defer close(done); announce(ctx, relays, c, relay.Durability{}, nil, zap.New(core)) }()
 	t.Cleanup(func() { cancel(); <-done })
 	waitLogged := func(msg string) {
 		t.Helper()
@@ -206,7 +207,8 @@ func TestStartUpLogsTheServerOnceRedisAnswers(t *testing.T) {
 		t.Fatalf("%d lines logged, want one warning and one description: %v", n, logs.All())
 	}
 	f := logs.FilterMessage("redis server").All()[0].ContextMap()
-	if f["mode"] != "standalone" || f["appendonly"] != "yes" || f["appendfsync"] != "no" || f["replicas"] != int64(0) || f["version"] == "" {
+	if f["mode"] != "standalone" || f["appendonly"] != "yes" || f["appendfsync"] != "no" || f["replicas"] != int64(0) || f["version"] == "" ||
+		f["durability"] != "acked" || !strings.Contains(f["a_202_means"].(string), "survives a Redis process crash") {
 		t.Fatalf("logged %v", f)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,6 +50,11 @@ type Appender struct {
 	queue    chan *appendReq
 	stop     chan struct{}
 	done     sync.WaitGroup
+	// durability is waited for after every script call; held, when set,
+	// fails every append until Release (the server cannot yet be known
+	// to support it).
+	durability Durability
+	held       atomic.Pointer[error]
 }
 
 type appendReq struct {
@@ -73,18 +79,44 @@ var reqPool = sync.Pool{New: func() any { return &appendReq{reply: make(chan app
 // NewAppender starts flushers goroutines that send batches of at most
 // maxBatch events; bound caps how long one batch may take in Redis.
 func NewAppender(rdb redis.UniversalClient, bound time.Duration, flushers, maxBatch int) *Appender {
+	return NewDurableAppender(rdb, bound, flushers, maxBatch, Durability{})
+}
+
+// NewDurableAppender is NewAppender that, after each script call, waits on
+// the same connection for d, once per batch. A batch whose wait falls short
+// answers ErrUnavailable for each event it accepted (they may be stored, and
+// the sender's retry is then a duplicate); a duplicate was stored before, so
+// it is answered as such without regard to the wait. rdb must not be a
+// Cluster client when d asks for a wait. bound must leave room for d.Timeout.
+func NewDurableAppender(rdb redis.UniversalClient, bound time.Duration, flushers, maxBatch int, d Durability) *Appender {
 	a := &Appender{
-		rdb:      rdb,
-		bound:    bound,
-		maxBatch: maxBatch,
-		queue:    make(chan *appendReq, flushers*maxBatch),
-		stop:     make(chan struct{}),
+		rdb:        rdb,
+		bound:      bound,
+		maxBatch:   maxBatch,
+		queue:      make(chan *appendReq, flushers*maxBatch),
+		stop:       make(chan struct{}),
+		durability: d,
 	}
 	for range flushers {
 		a.done.Add(1)
 		go a.flush()
 	}
 	return a
+}
+
+// Hold makes every append fail with ErrUnavailable, wrapping err, until
+// Release: for a durability the server is not yet known to support.
+func (a *Appender) Hold(err error) { a.held.Store(&err) }
+
+// Release lets appends through again after Hold.
+func (a *Appender) Release() { a.held.Store(nil) }
+
+// heldErr is the error of Hold, or nil.
+func (a *Appender) heldErr() error {
+	if p := a.held.Load(); p != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, *p)
+	}
+	return nil
 }
 
 // Close stops the flushers after the batches in flight have been answered.
@@ -136,6 +168,9 @@ func (a *Appender) AppendAs(ctx context.Context, keys Keys, ttl time.Duration, e
 func (a *Appender) AppendWithin(ctx context.Context, within time.Duration, keys Keys, ttl time.Duration, e *event.Stored, d Dedupe) (Outcome, error) {
 	if len(d.Scopes) == 0 {
 		return 0, errors.New("append: no dedupe scope")
+	}
+	if err := a.heldErr(); err != nil {
+		return 0, err
 	}
 	req := reqPool.Get().(*appendReq)
 	req.keys, req.ttl, req.event, req.dedup = keys, ttl, *e, d
@@ -307,16 +342,20 @@ func (b *batchArgs) args(stream string) []any {
 }
 
 func (a *Appender) run(stream string, b *batchArgs) {
-	res, err := a.call(stream, b)
+	res, waitErr, err := a.call(stream, b)
 	if err == nil && len(res) != len(b.group) {
 		err = fmt.Errorf("append script returned %d results for %d events", len(res), len(b.group))
 	}
 	for i, req := range b.group {
 		r := appendReply{err: err}
-		if err != nil {
+		switch {
+		case err != nil:
 			r.err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-		} else {
+		default:
 			r.outcome = outcomeOf(res[i])
+			if r.outcome == Accepted && waitErr != nil {
+				r.outcome, r.err = 0, fmt.Errorf("%w: %w", ErrUnavailable, waitErr)
+			}
 		}
 		req.reply <- r
 	}
@@ -329,28 +368,56 @@ func (a *Appender) run(stream string, b *batchArgs) {
 // call runs the script for b.group. A panic while building or sending it
 // becomes the batch's error: every sender is told to retry (503), and the
 // flusher, and the Caddy and site it runs in, live on. No reply has been
-// sent before call returns, so none is sent twice.
-func (a *Appender) call(stream string, b *batchArgs) (res []any, err error) {
+// sent before call returns, so none is sent twice. waitErr says the
+// durability wait fell short after the script ran.
+func (a *Appender) call(stream string, b *batchArgs) (res []any, waitErr, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			res, err = nil, fmt.Errorf("append panicked: %v", p)
+			res, waitErr, err = nil, nil, fmt.Errorf("append panicked: %v", p)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), a.bound)
 	defer cancel()
 	cmd := redis.NewCmd(ctx, b.args(stream)...)
 	cmd.SetFirstKeyPos(3)
-	err = a.rdb.Process(ctx, cmd)
+	wait, err := a.process(ctx, cmd)
 	if redis.HasErrorPrefix(err, "NOSCRIPT") {
 		b.cmd[0], b.cmd[1] = "eval", scriptSource
 		cmd = redis.NewCmd(ctx, b.cmd...)
 		cmd.SetFirstKeyPos(3)
-		err = a.rdb.Process(ctx, cmd)
+		wait, err = a.process(ctx, cmd)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return cmd.Slice()
+	if res, err = cmd.Slice(); err != nil {
+		return nil, nil, err
+	}
+	if wait != nil {
+		waitErr = a.durability.check(wait.Val())
+	}
+	return res, waitErr, nil
+}
+
+// process runs the script, followed by the durability wait, if any, in
+// one pipeline: a pipeline holds one connection, and WAIT and WAITAOF
+// count what that connection wrote. wait is nil when none is asked.
+func (a *Appender) process(ctx context.Context, script *redis.Cmd) (wait *redis.Cmd, err error) {
+	args := a.durability.command()
+	if args == nil {
+		return nil, a.rdb.Process(ctx, script)
+	}
+	wait = redis.NewCmd(ctx, args...)
+	pipe := a.rdb.Pipeline()
+	_ = pipe.Process(ctx, script)
+	_ = pipe.Process(ctx, wait)
+	if _, err := pipe.Exec(ctx); err != nil {
+		if script.Err() != nil {
+			return nil, script.Err()
+		}
+		return nil, fmt.Errorf("%s: %w", args[0], err)
+	}
+	return wait, nil
 }
 
 // appendSeen appends k.Seen(source, scope, id) to b.
@@ -389,55 +456,3 @@ func appendReplay(b []byte, k Keys, value string) []byte {
 }
 
 func replayLen(k Keys) int { return len(k.tag) + len(":once:") + 32 }
-
-// MaxBatchEvents bounds the events of one AppendBatch: one script call
-// holds Redis for all of them.
-const MaxBatchEvents = 5000
-
-// AppendBatch stores the events of one request (a provider's batch) in a
-// single script call, so they are stored together or the call fails as a
-// whole: on ErrUnavailable some may be stored and the sender's retry finds
-// them duplicates. Each event is deduped by its own d[i]; outcomes[i] says
-// what happened to events[i]. Only ctx bounds the call, besides the
-// appender's own bound.
-func (a *Appender) AppendBatch(ctx context.Context, keys Keys, ttl time.Duration, events []event.Stored, d []Dedupe) ([]Outcome, error) {
-	if len(events) != len(d) {
-		return nil, errors.New("append batch: one dedupe per event")
-	}
-	if len(events) == 0 || len(events) > MaxBatchEvents {
-		return nil, fmt.Errorf("append batch: %d events, want 1 to %d", len(events), MaxBatchEvents)
-	}
-	b := &batchArgs{group: make([]*appendReq, len(events))}
-	for i := range events {
-		if len(d[i].Scopes) == 0 {
-			return nil, errors.New("append: no dedupe scope")
-		}
-		b.group[i] = &appendReq{keys: keys, dedup: d[i], ttl: ttl, event: events[i], follows: i > 0 && d[0].Replay != ""}
-	}
-	type result struct {
-		res []any
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, err := a.call(keys.Stream(), b)
-		done <- result{res, err}
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
-	}
-	if r.err == nil && len(r.res) != len(events) {
-		r.err = fmt.Errorf("append script returned %d results for %d events", len(r.res), len(events))
-	}
-	if r.err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, r.err)
-	}
-	out := make([]Outcome, len(events))
-	for i := range out {
-		out[i] = outcomeOf(r.res[i])
-	}
-	return out, nil
-}

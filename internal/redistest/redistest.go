@@ -116,3 +116,34 @@ func FreePort(t testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// StartReplica launches a redis-server replicating master and waits until
+// its link to the master is up. Stop and Restart it to take it away and
+// bring it back; it is stopped when the test ends.
+func StartReplica(t testing.TB, master *Server) *Server {
+	t.Helper()
+	// A full sync would otherwise wait 5 s for more replicas to join.
+	if reply, err := master.Do("CONFIG", "SET", "repl-diskless-sync-delay", "0"); err != nil || reply != "+OK" {
+		t.Fatalf("setting the master's sync delay: %v %q", err, reply)
+	}
+	host, port, _ := net.SplitHostPort(master.Addr)
+	r := start(t, "--replicaof", host, port)
+	r.WaitLinked()
+	return r
+}
+
+// WaitLinked waits until a replica reports its master link up.
+func (s *Server) WaitLinked() {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := s.Bulk("INFO", "replication")
+		if err == nil && strings.Contains(info, "master_link_status:up") {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("replica %s did not link to its master: %v %q", s.Addr, err, info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
