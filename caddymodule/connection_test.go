@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -175,15 +176,7 @@ func TestConnectionsThatCannotWorkAreRefused(t *testing.T) {
 func TestStartUpLogsTheServerOnceRedisAnswers(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Stop()
-	c, err := (&App{Redis: srv.URL(), Timeout: caddy.Duration(time.Second)}).connectionOf()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb, relays, err := c.clients()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close(); relays.Close() })
+	c, _, relays := testClients(t, srv.URL(), time.Second)
 	core, logs := observer.New(zap.InfoLevel)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -215,15 +208,7 @@ func TestStartUpLogsTheServerOnceRedisAnswers(t *testing.T) {
 
 func TestServerFactsAreReadFromARealServer(t *testing.T) {
 	srv := redistest.Start(t)
-	c, err := (&App{Redis: srv.URL(), Timeout: caddy.Duration(2 * time.Second)}).connectionOf()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb, relays, err := c.clients()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close(); relays.Close() })
+	_, rdb, _ := testClients(t, srv.URL(), 2*time.Second)
 	facts, err := readServer(context.Background(), rdb)
 	if err != nil {
 		t.Fatal(err)
@@ -233,4 +218,20 @@ func TestServerFactsAreReadFromARealServer(t *testing.T) {
 	if string(b) != `[1,["yes"],["no"],0]` || len(facts.version) != 1 || facts.version[0] == "" {
 		t.Fatalf("facts %s, version %v", b, facts.version)
 	}
+}
+
+// testClients are the single-server connection of url and its two
+// clients, as Provision builds them, closed when the test ends.
+func testClients(t *testing.T, url string, timeout time.Duration) (connection, redis.UniversalClient, redis.UniversalClient) {
+	t.Helper()
+	c, err := (&App{Redis: url, Timeout: caddy.Duration(timeout)}).connectionOf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, relays, err := c.clients()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close(); relays.Close() })
+	return c, rdb, relays
 }

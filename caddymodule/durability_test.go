@@ -116,15 +116,7 @@ func TestDurabilityThatCannotWorkIsRefused(t *testing.T) {
 
 func TestFsyncIsRefusedByARedisWithoutWaitAOF(t *testing.T) {
 	srv := redistest.Start(t)
-	c, err := (&App{Redis: srv.URL(), Timeout: caddy.Duration(2 * time.Second)}).connectionOf()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb, relays, err := c.clients()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close(); relays.Close() })
+	c, rdb, relays := testClients(t, srv.URL(), 2*time.Second)
 	facts, err := readServer(context.Background(), rdb)
 	if err != nil {
 		t.Fatal(err)
@@ -146,15 +138,7 @@ func TestFsyncIsRefusedByARedisWithoutWaitAOF(t *testing.T) {
 func TestFsyncHoldsIngestWhileRedisIsDown(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Stop()
-	c, err := (&App{Redis: srv.URL(), Timeout: caddy.Duration(time.Second)}).connectionOf()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb, relays, err := c.clients()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close(); relays.Close() })
+	c, rdb, relays := testClients(t, srv.URL(), time.Second)
 	a := relay.NewDurableAppender(rdb, time.Second, 1, 8, relay.Durability{Fsync: true, Timeout: 500 * time.Millisecond})
 	t.Cleanup(a.Close)
 	if err := checkFsync(relays, c, a); err != nil {
@@ -179,7 +163,7 @@ func TestFsyncHoldsIngestWhileRedisIsDown(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	<-done
 	f := logs.FilterMessage("redis server").All()[0].ContextMap()
-	_, err = a.Append(context.Background(), keys, time.Hour, e)
+	_, err := a.Append(context.Background(), keys, time.Hour, e)
 	if relay.WaitAOFSupported(f["version"].(string)) {
 		if err != nil {
 			t.Fatalf("Redis %s has WAITAOF, yet: %v", f["version"], err)

@@ -124,28 +124,24 @@ func StartSentinel(t testing.TB, password string) *Sentinel {
 // Bulk sends one command and returns its bulk string reply (INFO,
 // CLUSTER INFO), or the first line of any other reply.
 func (s *Server) Bulk(args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", s.Addr, time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write(command(args)); err != nil {
-		return "", err
-	}
-	r := bufio.NewReader(c)
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	n, err := strconv.Atoi(strings.TrimPrefix(line, "$"))
-	if !strings.HasPrefix(line, "$") || err != nil || n < 0 {
-		return line, nil
-	}
-	b := make([]byte, n+2)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return "", err
-	}
-	return string(b[:n]), nil
+	var out string
+	err := s.roundTrip(args, func(r *bufio.Reader) error {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		n, err := strconv.Atoi(strings.TrimPrefix(line, "$"))
+		if !strings.HasPrefix(line, "$") || err != nil || n < 0 {
+			out = line
+			return nil
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return err
+		}
+		out = string(b[:n])
+		return nil
+	})
+	return out, err
 }

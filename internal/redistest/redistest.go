@@ -83,17 +83,28 @@ func (s *Server) Restart() {
 // Do sends one inline command and returns the first reply line, for checks
 // that need no client library.
 func (s *Server) Do(args ...string) (string, error) {
+	var line string
+	err := s.roundTrip(args, func(r *bufio.Reader) (err error) {
+		line, err = r.ReadString('\n')
+		line = strings.TrimRight(line, "\r\n")
+		return err
+	})
+	return line, err
+}
+
+// roundTrip sends one command on a connection of its own and hands the
+// reply to read.
+func (s *Server) roundTrip(args []string, read func(*bufio.Reader) error) error {
 	c, err := net.DialTimeout("tcp", s.Addr, time.Second)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
 	if _, err := c.Write(command(args)); err != nil {
-		return "", err
+		return err
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimRight(line, "\r\n"), err
+	return read(bufio.NewReader(c))
 }
 
 // command encodes args as one RESP command.
