@@ -126,6 +126,7 @@ func TestReplicasDurabilityAcceptsOnlyWhatAReplicaHas(t *testing.T) {
 
 	replica.Restart()
 	replica.WaitLinked()
+	master.WaitReplicaOnline()
 	// The refused event was stored on the master: its retry is a duplicate.
 	if got, err := a.Append(ctx, keys, time.Hour, stored("evt_alone")); err != nil || got != Duplicate {
 		t.Fatalf("the retry: %v, %v; want Duplicate", got, err)

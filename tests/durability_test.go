@@ -45,6 +45,7 @@ func TestReplicasDurabilityAnswers202OnlyForWhatAReplicaHas(t *testing.T) {
 
 	replica.Restart()
 	replica.WaitLinked()
+	master.WaitReplicaOnline()
 	// The refused event was stored on the master: the retry is a duplicate.
 	if status, _, reply := c.post(t, "/stripe", stripeSigned(body, time.Now()), []byte(body)); status != 200 {
 		t.Fatalf("the provider's retry: %d %s, want 200 (a duplicate)", status, reply)

@@ -95,13 +95,19 @@ func (s *Server) Do(args ...string) (string, error) {
 // roundTrip sends one command on a connection of its own and hands the
 // reply to read.
 func (s *Server) roundTrip(args []string, read func(*bufio.Reader) error) error {
+	return s.roundTripRaw(command(args), read)
+}
+
+// roundTripRaw sends encoded commands on a connection of their own and
+// hands the replies to read.
+func (s *Server) roundTripRaw(cmds []byte, read func(*bufio.Reader) error) error {
 	c, err := net.DialTimeout("tcp", s.Addr, time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write(command(args)); err != nil {
+	if _, err := c.Write(cmds); err != nil {
 		return err
 	}
 	return read(bufio.NewReader(c))
@@ -140,21 +146,56 @@ func StartReplica(t testing.TB, master *Server) *Server {
 	host, port, _ := net.SplitHostPort(master.Addr)
 	r := start(t, "--replicaof", host, port)
 	r.WaitLinked()
+	master.WaitReplicaOnline()
 	return r
+}
+
+// WaitReplicaOnline waits until a replica of the master s acknowledges a
+// write: what a WAIT needs. The replica's side of the link comes up first,
+// and a restarted replica's old entry can linger on the master, so the
+// write and its WAIT themselves are the probe.
+func (s *Server) WaitReplicaOnline() {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var acked string
+		err := s.roundTripRaw(append(command([]string{"SET", "redistest:probe", "1"}), command([]string{"WAIT", "1", "200"})...),
+			func(r *bufio.Reader) error {
+				if _, err := r.ReadString('\n'); err != nil {
+					return err
+				}
+				line, err := r.ReadString('\n')
+				acked = strings.TrimRight(line, "\r\n")
+				return err
+			})
+		if err == nil && acked == ":1" {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no replica of %s acknowledged a write: %v %q", s.Addr, err, acked)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitInfo waits until INFO section of s contains want.
+func (s *Server) waitInfo(section, want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := s.Bulk("INFO", section)
+		if err == nil && strings.Contains(info, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("redis-server %s: INFO %s never showed %q: %v %q", s.Addr, section, want, err, info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // WaitLinked waits until a replica reports its master link up.
 func (s *Server) WaitLinked() {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		info, err := s.Bulk("INFO", "replication")
-		if err == nil && strings.Contains(info, "master_link_status:up") {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("replica %s did not link to its master: %v %q", s.Addr, err, info)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s.waitInfo("replication", "master_link_status:up")
 }
