@@ -38,6 +38,11 @@ func (h *Handler) ingestBatch(w http.ResponseWriter, r *http.Request, body []byt
 	if h.LogPayloads > 0 && h.logger.Core().Enabled(zap.DebugLevel) {
 		res.payload = payload(body, h.LogPayloads)
 	}
+	if h.ordered != nil {
+		for i := range events {
+			dedupe[i].Queues = h.keys.QueuesOf(h.ordered, &events[i])
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.app.Timeout))
 	defer cancel()
 	outcomes, err := h.app.store.appender.AppendBatch(ctx, h.keys, time.Duration(h.DedupeTTL), events, dedupe)

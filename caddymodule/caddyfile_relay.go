@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/hookgate/caddy-hookgate/alert"
+	"github.com/hookgate/caddy-hookgate/relay"
 )
 
 // parseRelay reads one "relay <name> { ... }" block of the hookgate option.
@@ -164,6 +165,20 @@ func parseRelayOption(d *caddyfile.Dispenser, rc *RelayConfig) error {
 		rc.BreakerFailures, rc.BreakerCooldown = n, caddy.Duration(cooldown)
 	case "alert":
 		return parseRelayAlert(d, rc)
+	case "order_by":
+		if err := singleArg(d, &rc.OrderBy); err != nil {
+			return err
+		}
+		if _, err := relay.ParseOrderBy(rc.OrderBy); err != nil {
+			return d.WrapErr(err)
+		}
+	case "on_dead":
+		if err := singleArg(d, &rc.OnDead); err != nil {
+			return err
+		}
+		if rc.OnDead != "skip" && rc.OnDead != "block" {
+			return d.Errf("on_dead %q: want skip or block", rc.OnDead)
+		}
 	case "rate":
 		var s string
 		if err := singleArg(d, &s); err != nil {

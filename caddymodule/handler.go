@@ -91,6 +91,7 @@ type Handler struct {
 	fields  []string
 	scopes  []string // every dedupe scope of the route, for the stream check
 	keys    relay.Keys
+	ordered []relay.Ordered // the relays with order_by on the stream
 	app     *App
 	now     func() time.Time
 	logger  *zap.Logger
@@ -171,6 +172,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if h.app.gauges != nil {
 		h.app.gauges.stream(h.Stream, h.keys)
+	}
+	if h.ordered, err = h.app.orderedOn(h.Stream); err != nil {
+		return fmt.Errorf("webhook %s: %w", h.source, err)
 	}
 	for _, scope := range h.scopes {
 		if other, ok := h.app.signers.claim(h.source, scope, h.Stream); !ok {
@@ -326,6 +330,9 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 		return res
 	}
 
+	if h.ordered != nil {
+		dedupe.Queues = h.keys.QueuesOf(h.ordered, &stored)
+	}
 	outcome, err := h.app.store.appender.AppendWithin(r.Context(), time.Duration(h.app.Timeout), h.keys, time.Duration(h.DedupeTTL), &stored, dedupe)
 	res := ingested{id: stored.ID, tenant: stored.Tenant, typ: stored.Type}
 	if h.LogPayloads > 0 && h.logger.Core().Enabled(zap.DebugLevel) {

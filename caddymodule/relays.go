@@ -84,6 +84,15 @@ type RelayConfig struct {
 	Start string `json:"start,omitempty"`
 	// Alert POSTs a short summary when events are dead-lettered.
 	Alert *RelayAlert `json:"alert,omitempty"`
+	// OrderBy delivers the events of one key in ingest order, one at a
+	// time, other keys not held up: a dotted JSON path into the stored
+	// body (data.object.customer), header:<Name>, tenant or source. An
+	// event without the key goes unordered. Empty orders nothing.
+	OrderBy string `json:"order_by,omitempty"`
+	// OnDead is what a dead-lettered head of a key does to the events
+	// behind it: "skip" (default) lets them go, "block" holds the key
+	// until its dead letter is replayed or purged.
+	OnDead string `json:"on_dead,omitempty"`
 }
 
 // RelayAlert tells an operator about dead letters: the first at once, the
@@ -265,7 +274,13 @@ func (rc *RelayConfig) relayConfig(name, prefix string, repl *caddy.Replacer) (r
 	if err != nil {
 		return relay.Config{}, err
 	}
+	orderBy, onDead, err := rc.order()
+	if err != nil {
+		return relay.Config{}, err
+	}
 	return relay.Config{
+		OrderBy:     orderBy,
+		OnDead:      onDead,
 		Start:       start,
 		Name:        name,
 		Keys:        keys,
@@ -285,6 +300,43 @@ func (rc *RelayConfig) relayConfig(name, prefix string, repl *caddy.Replacer) (r
 		Retention:   time.Duration(rc.Retention),
 		Rate:        rc.RatePerSecond,
 	}, nil
+}
+
+// orderedOn lists the relays with order_by that read stream, for ingest
+// to queue each new entry for them; nil when there are none, so an
+// unordered stream's ingest does no work for ordering.
+func (a *App) orderedOn(stream string) ([]relay.Ordered, error) {
+	var out []relay.Ordered
+	for name, rc := range a.Relays {
+		if cmp.Or(rc.Stream, DefaultStream) != stream || rc.OrderBy == "" {
+			continue
+		}
+		by, _, err := rc.order()
+		if err != nil {
+			return nil, fmt.Errorf("relay %s: %w", name, err)
+		}
+		out = append(out, relay.Ordered{Relay: name, By: by})
+	}
+	slices.SortFunc(out, func(a, b relay.Ordered) int { return strings.Compare(a.Relay, b.Relay) })
+	return out, nil
+}
+
+// order reads order_by and on_dead.
+func (rc *RelayConfig) order() (relay.OrderBy, relay.OnDead, error) {
+	by, err := relay.ParseOrderBy(rc.OrderBy)
+	if err != nil {
+		return by, 0, err
+	}
+	switch rc.OnDead {
+	case "", "skip":
+		return by, relay.DeadSkips, nil
+	case "block":
+		if !by.Ordered() {
+			return by, 0, errors.New("on_dead block needs order_by")
+		}
+		return by, relay.DeadBlocks, nil
+	}
+	return by, 0, fmt.Errorf("on_dead %q: want skip or block", rc.OnDead)
 }
 
 // alerter builds the relay's alert; nil when it has none.

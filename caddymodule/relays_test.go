@@ -75,6 +75,8 @@ func TestRelayCaddyfileAdaptsToJSON(t *testing.T) {
 				"	claim_after  90s",
 				"	retention    14d",
 				"	start        2d",
+				"	order_by     data.object.customer",
+				"	on_dead      block",
 				"}",
 			),
 			want: `{"relays":{"wordpress":{
@@ -95,7 +97,9 @@ func TestRelayCaddyfileAdaptsToJSON(t *testing.T) {
 				"rate_per_second":10,
 				"claim_after":` + ms(90*time.Second) + `,
 				"retention":` + ms(14*24*time.Hour) + `,
-				"start":"2d"}}}`,
+				"start":"2d",
+				"order_by":"data.object.customer",
+				"on_dead":"block"}}}`,
 		},
 		{
 			name:  "a minimal relay keeps only to and secret; defaults stay out of the JSON",
@@ -198,6 +202,9 @@ func TestRelayCaddyfileErrorsNameTheOptionAndLine(t *testing.T) {
 		{"a single option is set once", block("	workers 2", "	workers 3"), "relay wp: workers is set twice", 7},
 		{"an unknown option is refused", block("	colour red"), `unknown relay option "colour"`, 6},
 		{"alert needs a URL", block("	alert"), "wrong argument count", 6},
+		{"order_by is a path, a header, tenant or source", block("	order_by data..customer"), `order_by "data..customer": want a dotted JSON path`, 6},
+		{"order_by header needs a name", block("	order_by header:"), `order_by "header:": want header:<Name>`, 6},
+		{"on_dead is skip or block", block("	on_dead drop"), `on_dead "drop": want skip or block`, 6},
 		{"alert's URL is absolute", block("	alert hooks.slack.com/x"), "alert: the URL must be an absolute http(s) URL", 6},
 		{"alert format is slack or json", block("	alert https://hooks.example/x {", "		format xml", "	}"), `alert format must be slack or json, got "xml"`, 7},
 		{"alert_every is a duration", block("	alert https://hooks.example/x {", "		alert_every often", "	}"), `alert_every: invalid duration "often"`, 7},
@@ -361,6 +368,8 @@ func TestRelayConfigTranslation(t *testing.T) {
 		{"a negative rate is refused", func(c *RelayConfig) { c.RatePerSecond = -1 }, "rate must be positive"},
 		{"a start that is no duration is refused", func(c *RelayConfig) { c.Start = "forever" }, "start must be new, all or a positive duration"},
 		{"a negative start is refused", func(c *RelayConfig) { c.Start = "-1h" }, "start must be new, all or a positive duration"},
+		{"on_dead block needs order_by", func(c *RelayConfig) { c.OnDead = "block" }, "on_dead block needs order_by"},
+		{"a bad order_by in JSON is refused", func(c *RelayConfig) { c.OrderBy = "a." }, "want a dotted JSON path"},
 	}
 	for _, b := range bad {
 		t.Run(b.name, func(t *testing.T) {

@@ -143,6 +143,10 @@ type Dedupe struct {
 	// ReplayOwner is what Replay was signed for; empty means this event
 	// (its first dedupe key). A batch names its whole body.
 	ReplayOwner string
+	// Queues are the ordering queues (Keys.Queue) a new event's entry id
+	// is pushed to, in the script that appends it: one per relay with
+	// order_by that gives the event a key.
+	Queues []string
 }
 
 // DefaultScopes is the scope Append records events in.
@@ -290,6 +294,7 @@ func (b *batchArgs) args(stream string) []any {
 			b.buf = appendReplay(b.buf, req.keys, req.dedup.Replay)
 			nk++
 		}
+		nk += len(req.dedup.Queues)
 	}
 	all := string(b.buf)
 	b.seen = b.seen[:0]
@@ -308,6 +313,7 @@ func (b *batchArgs) args(stream string) []any {
 				req.dedup.ReplayOwner = b.seen[len(b.seen)-1-len(req.dedup.Scopes)]
 			}
 		}
+		b.seen = append(b.seen, req.dedup.Queues...)
 	}
 	b.nums = slices.Grow(b.nums[:0], 3*len(b.group))[:3*len(b.group)]
 	b.cmd = append(b.cmd[:0], "evalsha", scriptHash, nk+1, stream)
@@ -329,8 +335,8 @@ func (b *batchArgs) args(stream string) []any {
 		case req.follows:
 			b.nums[3*i+2] = -1
 		}
-		b.cmd = append(b.cmd, len(req.dedup.Scopes), &b.nums[3*i], &b.nums[3*i+2], 0)
-		at := len(b.cmd) - 1
+		b.cmd = append(b.cmd, len(req.dedup.Scopes), &b.nums[3*i], &b.nums[3*i+2], 0, len(req.dedup.Queues))
+		at := len(b.cmd) - 2
 		if req.dedup.Replay != "" {
 			b.cmd = append(b.cmd, &req.dedup.ReplayOwner)
 		}

@@ -58,6 +58,13 @@ type Config struct {
 	// Start is where the consumer group begins when this relay creates
 	// it; a group that exists is never moved. Default StartNew.
 	Start Start
+	// OrderBy delivers the events of one key in ingest order, one at a
+	// time; the zero OrderBy orders nothing. Ingest must queue the entries
+	// of the stream for this relay (Dedupe.Queues), which the hookgate app
+	// does for every relay with order_by.
+	OrderBy OrderBy
+	// OnDead says whether a dead-lettered head lets its key go on.
+	OnDead OnDead
 	// Observer hears what every attempt did; nil for none.
 	Observer Observer
 	// Tracing is asked before each attempt for the TracerProvider it is

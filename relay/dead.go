@@ -37,11 +37,13 @@ type DeadLetters struct {
 	rdb    redis.UniversalClient
 	dead   string
 	replay string
+	retry  string
+	stream string
 }
 
 // NewDeadLetters names the dead-letter stream of relay name on keys' stream.
 func NewDeadLetters(rdb redis.UniversalClient, keys Keys, name string) *DeadLetters {
-	return &DeadLetters{rdb: rdb, dead: keys.Dead(name), replay: keys.Replay(name)}
+	return &DeadLetters{rdb: rdb, dead: keys.Dead(name), replay: keys.Replay(name), retry: keys.Retry(name), stream: keys.Stream()}
 }
 
 // List returns up to count dead letters, oldest first, after the dead
@@ -113,11 +115,16 @@ func (d *DeadLetters) ReplayMatching(ctx context.Context, m DeadMatch) (int, err
 }
 
 // Purge deletes the dead letters with these ids, in batches of batchSize.
+// A dead head that blocks its key (on_dead block) lets the key go on.
 func (d *DeadLetters) Purge(ctx context.Context, ids ...string) (int, error) {
 	total := 0
 	for chunk := range chunks(ids) {
-		n, err := d.rdb.XDel(ctx, d.dead, chunk...).Result()
-		total += int(n)
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		n, err := purgeScript.Run(ctx, d.rdb, []string{d.dead, d.retry, d.stream}, args...).Int()
+		total += n
 		if err != nil {
 			return total, fmt.Errorf("purging dead letters: %w", err)
 		}

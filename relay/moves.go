@@ -15,7 +15,8 @@ import (
 // Every move of an entry between the stream, the retry schedule and the
 // dead-letter stream happens here, each as one script: a process killed
 // between any two instructions leaves the entry in exactly one place. A
-// later per-key ordering gate belongs here too.
+// relay with order_by gates and releases its keys in these same scripts
+// (ordered.go).
 
 var (
 	//go:embed lua/ack.lua
@@ -49,6 +50,10 @@ type job struct {
 	values map[string]any // its fields
 	record attempts       // what earlier attempts did
 	held   time.Time      // when this relay got it from Redis
+	// For a job of an ordered key: its queue, and its element there.
+	queue, elem string
+	// next is the entry of the same key that finishing this one claimed.
+	next *job
 }
 
 func (j *job) member() string { return j.stream + "|" + j.id }
@@ -93,6 +98,10 @@ type moves struct {
 	dead     string
 	replay   string
 	streams  []string // the main stream and the replay stream
+	order    *order   // nil for an unordered relay
+	// claimant names who takes the next entry of a key its head's finish
+	// releases: this consumer, or "" once stopping.
+	claimant func() string
 }
 
 func newMoves(rdb redis.UniversalClient, k Keys, group, consumer string) *moves {
@@ -114,6 +123,9 @@ func (m *moves) delFlag(j *job) string {
 
 // ack finishes a delivered (or filtered out) job.
 func (m *moves) ack(ctx context.Context, j *job) error {
+	if j.queue != "" {
+		return m.ackOrdered(ctx, j, m.claimant())
+	}
 	return ackScript.Run(ctx, m.rdb, []string{j.stream, m.retry, m.attempts},
 		m.group, j.id, j.member(), m.delFlag(j)).Err()
 }
@@ -142,6 +154,9 @@ func (m *moves) deadLetter(ctx context.Context, j *job) error {
 		deadField+"last_attempt", a.last.UnixMilli(),
 		deadField+"entry", j.id,
 	)
+	if j.queue != "" {
+		return m.deadOrdered(ctx, j, m.claimant(), args[4:])
+	}
 	err := deadScript.Run(ctx, m.rdb, []string{j.stream, m.retry, m.attempts, m.dead}, args...).Err()
 	if errors.Is(err, redis.Nil) {
 		return nil // finished before

@@ -42,7 +42,7 @@ type Relay struct {
 	heldBack time.Time
 
 	jobs     chan *job
-	inflight sync.Map // retry member -> struct{}: held by this relay now
+	inflight sync.Map // retry member -> the *job that holds it in this relay now
 	stop     context.CancelFunc
 	ctx      context.Context
 	halt     sync.Once
@@ -69,6 +69,15 @@ func New(rdb redis.UniversalClient, cfg Config, logger *zap.Logger) (*Relay, err
 		return nil, err
 	}
 	r.moves = newMoves(rdb, cfg.Keys, cfg.Name, r.consumer)
+	r.moves.claimant = func() string {
+		if r.ctx.Err() != nil {
+			return ""
+		}
+		return r.consumer
+	}
+	if cfg.OrderBy.Ordered() {
+		r.moves.order = &order{by: cfg.OrderBy, onDead: cfg.OnDead, keys: cfg.Keys, relay: cfg.Name, park: cfg.ClaimAfter}
+	}
 	r.breaker = newBreaker(cfg.Failures, cfg.Cooldown, func() time.Time { return r.now() })
 	r.limiter = newLimiter(cfg.Rate, func() time.Time { return r.now() })
 	r.backoff = backoff{base: cfg.BackoffBase, cap: cfg.BackoffCap, rand: rand.Float64}
@@ -150,21 +159,52 @@ func (r *Relay) Stop(ctx context.Context) error {
 func (r *Relay) hand(batch []*job) bool {
 	fresh := batch[:0]
 	for _, j := range batch {
-		if _, held := r.inflight.LoadOrStore(j.member(), struct{}{}); !held {
+		if _, held := r.inflight.LoadOrStore(j.member(), j); !held {
 			fresh = append(fresh, j)
 		}
+	}
+	if r.moves.order != nil && len(fresh) > 0 {
+		fresh = r.admit(fresh)
 	}
 	for i, j := range fresh {
 		select {
 		case r.jobs <- j:
 		case <-r.ctx.Done():
 			for _, left := range fresh[i:] {
-				r.inflight.Delete(left.member())
+				r.inflight.CompareAndDelete(left.member(), left)
 			}
 			return false
 		}
 	}
 	return true
+}
+
+// admit keeps the jobs of an ordered relay that may be delivered now; the
+// rest are parked in Redis and let go here. Should Redis fail, none is
+// delivered: they stay pending and come back through the reclaim.
+func (r *Relay) admit(jobs []*job) []*job {
+	all := append([]*job(nil), jobs...)
+	ctx, cancel := context.WithTimeout(r.ctx, moveTimeout)
+	defer cancel()
+	admitted, err := r.moves.gate(ctx, jobs, r.now())
+	if err != nil {
+		if r.ctx.Err() == nil {
+			r.logger.Warn("admitting ordered entries failed; they stay pending", zap.Error(err))
+		}
+		admitted = nil
+	}
+	kept := make(map[*job]bool, len(admitted))
+	for _, j := range admitted {
+		kept[j] = true
+	}
+	for _, j := range all {
+		if !kept[j] {
+			// Not Delete: a worker may hold it already, claimed by
+			// the finish of its head the moment it was parked.
+			r.inflight.CompareAndDelete(j.member(), j)
+		}
+	}
+	return admitted
 }
 
 // pause waits after a Redis error, so a down Redis is not spun on.

@@ -19,8 +19,18 @@ const moveTimeout = 5 * time.Second
 func (r *Relay) work() {
 	defer r.workers.Done()
 	for j := range r.jobs {
-		r.process(j)
-		r.inflight.Delete(j.member())
+		// Finishing the head of an ordered key may claim the next entry
+		// of that key for this worker: it goes at once, not through Redis.
+		// Redis gave it to this worker alone (it was parked: nobody
+		// delivers it), so it is held here even if the reader that
+		// parked it has not let go of it yet.
+		for j != nil {
+			r.process(j)
+			r.inflight.CompareAndDelete(j.member(), j)
+			if j = j.next; j != nil {
+				r.inflight.Store(j.member(), j)
+			}
+		}
 	}
 }
 

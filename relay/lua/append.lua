@@ -1,9 +1,10 @@
 -- Dedupe and append a batch of events to one stream, atomically per event.
--- KEYS[1]   the stream; then, per event, its k dedupe keys (one per scope)
---           and, when it has one, its replay key.
+-- KEYS[1]   the stream; then, per event, its k dedupe keys (one per scope),
+--           when it has one, its replay key, and its q ordering queues
+--           (one per ordered relay: relay/ordered.go).
 -- ARGV      per event: k, ttl seconds, replay ttl seconds (0: no replay
 --           key; -1: the event shares the previous one's, as the rest of
---           a batch does, and is a replay when that one was), n, the
+--           a batch does, and is a replay when that one was), n, q, the
 --           replay owner when the replay ttl is above 0, then n stream
 --           field/value strings.
 -- Returns   per event the new stream entry id, "" for a duplicate (an
@@ -26,7 +27,8 @@ while a <= #ARGV do
   local nk = tonumber(ARGV[a])
   local ttl = ARGV[a + 1]
   local rttl = tonumber(ARGV[a + 2])
-  local first = a + 4
+  local nq = tonumber(ARGV[a + 4])
+  local first = a + 5
   local rk, owner = nil, nil
   local last = k + nk - 1
   if rttl > 0 then
@@ -61,5 +63,11 @@ while a <= #ARGV do
   if rk then
     k = k + 1
   end
+  if id ~= '' and id ~= '!' then
+    for j = k, k + nq - 1 do
+      redis.call('RPUSH', KEYS[j], id)
+    end
+  end
+  k = k + nq
 end
 return out
