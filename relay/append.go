@@ -147,6 +147,11 @@ type Dedupe struct {
 	// is pushed to, in the script that appends it: one per relay with
 	// order_by that gives the event a key.
 	Queues []string
+	// Elsewhere are the event's dedupe keys in the partitions other recent
+	// layouts of the stream would have put it in, and ElsewhereOnce its
+	// one-time key there, as key, owner pairs (Placement.Place): checked
+	// before the append, set after it.
+	Elsewhere, ElsewhereOnce []string
 }
 
 // DefaultScopes is the scope Append records events in.
@@ -175,6 +180,9 @@ func (a *Appender) AppendWithin(ctx context.Context, within time.Duration, keys 
 	}
 	if err := a.heldErr(); err != nil {
 		return 0, err
+	}
+	if len(d.Elsewhere)+len(d.ElsewhereOnce) > 0 {
+		return a.appendAcross(ctx, within, keys, ttl, e, d)
 	}
 	req := reqPool.Get().(*appendReq)
 	req.keys, req.ttl, req.event, req.dedup = keys, ttl, *e, d

@@ -29,6 +29,11 @@ func (a *Appender) AppendBatch(ctx context.Context, keys Keys, ttl time.Duration
 	if err := a.heldErr(); err != nil {
 		return nil, err
 	}
+	for i := range d {
+		if len(d[i].Elsewhere)+len(d[i].ElsewhereOnce) > 0 {
+			return a.appendBatchAcross(ctx, keys, ttl, events, d)
+		}
+	}
 	b := &batchArgs{group: make([]*appendReq, len(events))}
 	for i := range events {
 		if len(d[i].Scopes) == 0 {
@@ -64,6 +69,52 @@ func (a *Appender) AppendBatch(ctx context.Context, keys Keys, ttl time.Duration
 			// The request is answered as a whole: its retry finds
 			// what was stored a duplicate.
 			return nil, fmt.Errorf("%w: %w", ErrUnavailable, r.waitErr)
+		}
+	}
+	return out, nil
+}
+
+// appendBatchAcross is AppendBatch for a stream with other recent layouts
+// (appendAcross): the elements seen under them are duplicates and not
+// sent; the ones stored are marked under them before the answer.
+func (a *Appender) appendBatchAcross(ctx context.Context, keys Keys, ttl time.Duration, events []event.Stored, d []Dedupe) ([]Outcome, error) {
+	out := make([]Outcome, len(events))
+	var send []event.Stored
+	var sendD []Dedupe
+	var at []int
+	for i := range events {
+		o, err := a.seenElsewhere(ctx, d[i])
+		if err != nil {
+			return nil, err
+		}
+		if o == Replayed && i == 0 {
+			// The batch's one-time value: the whole batch is a replay.
+			for j := range out {
+				out[j] = Replayed
+			}
+			return out, nil
+		}
+		if o != 0 {
+			out[i] = o
+			continue
+		}
+		plain := d[i]
+		plain.Elsewhere, plain.ElsewhereOnce = nil, nil
+		send, sendD, at = append(send, events[i]), append(sendD, plain), append(at, i)
+	}
+	if len(send) == 0 {
+		return out, nil
+	}
+	res, err := a.AppendBatch(ctx, keys, ttl, send, sendD)
+	if err != nil {
+		return nil, err
+	}
+	for j, o := range res {
+		out[at[j]] = o
+		if o == Accepted {
+			if err := a.markElsewhere(ctx, d[at[j]], ttl); err != nil {
+				return nil, fmt.Errorf("%w: marking the batch under the stream's other layouts: %w", ErrUnavailable, err)
+			}
 		}
 	}
 	return out, nil

@@ -65,6 +65,10 @@ type Config struct {
 	OrderBy OrderBy
 	// OnDead says whether a dead-lettered head lets its key go on.
 	OnDead OnDead
+	// Partitions is how many partitions the stream is ingested into now
+	// (Keys.Partition); the relay reads these and those of every earlier
+	// layout recorded for the stream. 0 means 1.
+	Partitions int
 	// Observer hears what every attempt did; nil for none.
 	Observer Observer
 	// Tracing is asked before each attempt for the TracerProvider it is
@@ -133,6 +137,7 @@ func (c Config) withDefaults() (Config, error) {
 	defInt(&c.Workers, DefaultWorkers)
 	defInt(&c.MaxAttempts, DefaultMaxAttempts)
 	defInt(&c.Failures, DefaultFailures)
+	defInt(&c.Partitions, 1)
 	def(&c.Timeout, DefaultTimeout)
 	def(&c.BackoffBase, DefaultBackoffBase)
 	def(&c.BackoffCap, DefaultBackoffCap)
@@ -166,6 +171,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.BackoffBase > c.BackoffCap {
 		return c, fmt.Errorf("backoff base %v is above its cap %v", c.BackoffBase, c.BackoffCap)
+	}
+	if c.Partitions < 1 || c.Partitions > MaxPartitions {
+		return c, fmt.Errorf("partitions must be 1 to %d", MaxPartitions)
 	}
 	if c.Workers < 0 || c.MaxAttempts < 0 || c.Failures < 0 {
 		return c, errors.New("workers, max_attempts and breaker failures must be positive")

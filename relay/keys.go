@@ -4,6 +4,7 @@ package relay
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -12,6 +13,8 @@ import (
 type Keys struct {
 	prefix string
 	tag    string
+	stream string // the stream's name, as configured
+	part   int    // the partition these keys are of
 }
 
 // NewKeys checks prefix and stream and returns their key names.
@@ -20,20 +23,33 @@ func NewKeys(prefix, stream string) (Keys, error) {
 		return Keys{}, fmt.Errorf("prefix and stream must not be empty")
 	}
 	// Braces would move the hash tag; "|" separates a retry member's
-	// stream key from its entry id.
-	if strings.ContainsAny(prefix, "{}|") || strings.ContainsAny(stream, "{}|") {
-		return Keys{}, fmt.Errorf("prefix %q and stream %q must not contain braces or '|'", prefix, stream)
+	// stream key from its entry id; "~" names a partition.
+	if strings.ContainsAny(prefix, "{}|") || strings.ContainsAny(stream, "{}|~") {
+		return Keys{}, fmt.Errorf("prefix %q and stream %q must not contain braces, '|' or '~'", prefix, stream)
 	}
-	return Keys{prefix: prefix, tag: prefix + ":{" + stream + "}"}, nil
+	return Keys{prefix: prefix, tag: prefix + ":{" + stream + "}", stream: stream}, nil
 }
+
+// Partition is the keys of partition p of the stream. Partition 0 is the
+// stream's own keys, so a stream of one partition keeps the layout it had
+// before partitions existed; partition p > 0 has the hash tag
+// {<stream>~<p>}, so a Cluster places it in a slot of its own.
+func (k Keys) Partition(p int) Keys {
+	if p == 0 {
+		return Keys{prefix: k.prefix, tag: k.prefix + ":{" + k.stream + "}", stream: k.stream}
+	}
+	return Keys{prefix: k.prefix, tag: k.prefix + ":{" + k.stream + "~" + strconv.Itoa(p) + "}", stream: k.stream, part: p}
+}
+
+// Part is the partition k names; 0 for an unpartitioned stream.
+func (k Keys) Part() int { return k.part }
 
 // Stream is the key of the Redis Stream events are appended to.
 func (k Keys) Stream() string { return k.tag }
 
-// Name is the stream's name as configured, without prefix or hash tag.
-func (k Keys) Name() string {
-	return strings.TrimSuffix(strings.TrimPrefix(k.tag, k.prefix+":{"), "}")
-}
+// Name is the stream's name as configured, without prefix, hash tag or
+// partition.
+func (k Keys) Name() string { return k.stream }
 
 // Seen is the dedupe key of one provider event in one signer's scope
 // (verifier.SecretScope or NamedScope). Neither source nor scope holds a

@@ -45,6 +45,7 @@ var (
 
 // job is one entry in a worker's hands.
 type job struct {
+	m      *moves         // the moves of its partition
 	stream string         // the stream key it was read from
 	id     string         // its entry id there
 	values map[string]any // its fields
@@ -90,6 +91,7 @@ func decodeAttempts(s string) attempts {
 
 // moves runs the scripts for one relay.
 type moves struct {
+	keys     Keys // of its partition
 	rdb      redis.UniversalClient
 	group    string
 	consumer string
@@ -106,7 +108,7 @@ type moves struct {
 
 func newMoves(rdb redis.UniversalClient, k Keys, group, consumer string) *moves {
 	return &moves{
-		rdb: rdb, group: group, consumer: consumer,
+		keys: k, rdb: rdb, group: group, consumer: consumer,
 		retry: k.Retry(group), attempts: k.Attempts(group), dead: k.Dead(group), replay: k.Replay(group),
 		streams: []string{k.Stream(), k.Replay(group)},
 	}
@@ -171,7 +173,7 @@ func (m *moves) take(ctx context.Context, now time.Time, limit int) ([]*job, err
 	if err != nil {
 		return nil, err
 	}
-	return claimedJobs(res, now)
+	return m.claimedJobs(res, now)
 }
 
 // reclaim claims up to limit entries of stream idle past minIdle that are
@@ -191,13 +193,13 @@ func (m *moves) reclaim(ctx context.Context, stream, cursor string, minIdle time
 	}
 	next, _ := res[0].(string)
 	claimed, _ := res[1].([]any)
-	jobs, err := claimedJobs(claimed, now)
+	jobs, err := m.claimedJobs(claimed, now)
 	return jobs, next, err
 }
 
 // claimedJobs reads the {stream, entry, attempt record} triples that
 // take.lua and reclaim.lua return.
-func claimedJobs(res []any, now time.Time) ([]*job, error) {
+func (m *moves) claimedJobs(res []any, now time.Time) ([]*job, error) {
 	jobs := make([]*job, 0, len(res))
 	for _, r := range res {
 		triple, _ := r.([]any)
@@ -215,7 +217,7 @@ func claimedJobs(res []any, now time.Time) ([]*job, error) {
 		if err != nil {
 			return nil, err
 		}
-		jobs = append(jobs, &job{stream: stream, id: id, values: values, record: decodeAttempts(record), held: now})
+		jobs = append(jobs, &job{m: m, stream: stream, id: id, values: values, record: decodeAttempts(record), held: now})
 	}
 	return jobs, nil
 }

@@ -137,7 +137,7 @@ func (m *moves) deadOrdered(ctx context.Context, j *job, consumer string, fields
 
 // setNext reads the triple release returns into j.next.
 func (m *moves) setNext(j *job, res []any) error {
-	jobs, err := claimedJobs([]any{res}, time.Now())
+	jobs, err := m.claimedJobs([]any{res}, time.Now())
 	if err != nil || len(jobs) == 0 {
 		return err
 	}

@@ -22,10 +22,14 @@ import (
 // dead-lettered it is pending in the group, and a crashed consumer's
 // entries are reclaimed by another after ClaimAfter.
 type Relay struct {
-	cfg      Config
-	rdb      redis.UniversalClient
-	logger   *zap.Logger
-	moves    *moves
+	cfg    Config
+	rdb    redis.UniversalClient
+	logger *zap.Logger
+	// parts holds one partition's moves each, once known (ready closed):
+	// every partition of every layout the stream was ingested with.
+	parts    []*moves
+	ready    chan struct{}
+	spread   sync.Once // starts the readers of partitions past the first
 	sender   *sender
 	breaker  *breaker
 	limiter  *limiter
@@ -68,16 +72,7 @@ func New(rdb redis.UniversalClient, cfg Config, logger *zap.Logger) (*Relay, err
 	if err != nil {
 		return nil, err
 	}
-	r.moves = newMoves(rdb, cfg.Keys, cfg.Name, r.consumer)
-	r.moves.claimant = func() string {
-		if r.ctx.Err() != nil {
-			return ""
-		}
-		return r.consumer
-	}
-	if cfg.OrderBy.Ordered() {
-		r.moves.order = &order{by: cfg.OrderBy, onDead: cfg.OnDead, keys: cfg.Keys, relay: cfg.Name, park: cfg.ClaimAfter}
-	}
+	r.ready = make(chan struct{})
 	r.breaker = newBreaker(cfg.Failures, cfg.Cooldown, func() time.Time { return r.now() })
 	r.limiter = newLimiter(cfg.Rate, func() time.Time { return r.now() })
 	r.backoff = backoff{base: cfg.BackoffBase, cap: cfg.BackoffCap, rand: rand.Float64}
@@ -89,6 +84,7 @@ func New(rdb redis.UniversalClient, cfg Config, logger *zap.Logger) (*Relay, err
 func (r *Relay) Start() error {
 	r.ctx, r.stop = context.WithCancel(context.Background())
 	r.started = r.now()
+
 	r.jobs = make(chan *job, r.cfg.Workers)
 	for range r.cfg.Workers {
 		r.workers.Add(1)
@@ -163,7 +159,7 @@ func (r *Relay) hand(batch []*job) bool {
 			fresh = append(fresh, j)
 		}
 	}
-	if r.moves.order != nil && len(fresh) > 0 {
+	if len(fresh) > 0 && fresh[0].m.order != nil {
 		fresh = r.admit(fresh)
 	}
 	for i, j := range fresh {
@@ -186,7 +182,7 @@ func (r *Relay) admit(jobs []*job) []*job {
 	all := append([]*job(nil), jobs...)
 	ctx, cancel := context.WithTimeout(r.ctx, moveTimeout)
 	defer cancel()
-	admitted, err := r.moves.gate(ctx, jobs, r.now())
+	admitted, err := jobs[0].m.gate(ctx, jobs, r.now())
 	if err != nil {
 		if r.ctx.Err() == nil {
 			r.logger.Warn("admitting ordered entries failed; they stay pending", zap.Error(err))
@@ -219,12 +215,30 @@ func (r *Relay) pause(d time.Duration) bool {
 	}
 }
 
-// read takes new entries from the stream and the replay stream. It blocks
-// on the jobs channel when the workers are busy or the breaker holds them:
-// that is the backpressure, and the entries wait in Redis.
+// read finds the stream's partitions, then reads each with a reader of
+// its own: a Cluster may hold them on different masters, and one
+// XREADGROUP must not span slots.
 func (r *Relay) read() {
-	streams := append(append([]string{}, r.moves.streams...), ">", ">")
-	r.createGroups(false)
+	if !r.discover() {
+		return
+	}
+	// Once: after a panic this loop runs again, and the other readers
+	// still run.
+	r.spread.Do(func() {
+		for _, m := range r.parts[1:] {
+			r.readers.Add(1)
+			go func() { defer r.readers.Done(); r.guard("read", func() { r.readPart(m) }) }()
+		}
+	})
+	r.readPart(r.parts[0])
+}
+
+// readPart takes new entries from one partition and its replay stream. It
+// blocks on the jobs channel when the workers are busy or the breaker
+// holds them: that is the backpressure, and the entries wait in Redis.
+func (r *Relay) readPart(m *moves) {
+	streams := append(append([]string{}, m.streams...), ">", ">")
+	r.createGroups(m, false)
 	for r.ctx.Err() == nil {
 		// While the breaker is open nothing is read: entries wait in Redis,
 		// not in memory where another process would reclaim them.
@@ -245,7 +259,7 @@ func (r *Relay) read() {
 			if r.ctx.Err() == nil {
 				r.logger.Warn("reading stream", zap.Error(err))
 				if redis.HasErrorPrefix(err, "NOGROUP") {
-					r.createGroups(r.grouped.Load())
+					r.createGroups(m, r.grouped.Load())
 				}
 				r.pause(time.Second)
 			}
@@ -254,8 +268,8 @@ func (r *Relay) read() {
 		now := r.now()
 		var batch []*job
 		for _, s := range res {
-			for _, m := range s.Messages {
-				batch = append(batch, &job{stream: s.Stream, id: m.ID, values: m.Values, held: now})
+			for _, msg := range s.Messages {
+				batch = append(batch, &job{m: m, stream: s.Stream, id: msg.ID, values: msg.Values, held: now})
 			}
 		}
 		if !r.hand(batch) {
@@ -270,10 +284,10 @@ func (r *Relay) read() {
 // (Redis restarted without its data, or a group was deleted): everything
 // in the stream is then newer than where the relay was, and "$" would skip
 // what ingest stored in between.
-func (r *Relay) createGroups(lost bool) {
-	for _, s := range r.moves.streams {
+func (r *Relay) createGroups(m *moves, lost bool) {
+	for _, s := range m.streams {
 		id := "0"
-		if s == r.cfg.Keys.Stream() && !lost {
+		if s == m.streams[0] && !lost {
 			id = r.cfg.Start.groupID(r.started)
 		}
 		err := r.rdb.XGroupCreateMkStream(r.ctx, s, r.cfg.Name, id).Err()
@@ -293,16 +307,21 @@ func (r *Relay) tick() time.Duration {
 
 // schedule hands over the retries that are due.
 func (r *Relay) schedule() {
+	if !r.known() {
+		return
+	}
 	for r.pause(r.tick()) {
-		jobs, err := r.moves.take(r.ctx, r.now(), r.cfg.Workers)
-		if err != nil {
-			if r.ctx.Err() == nil {
-				r.logger.Warn("taking due retries", zap.Error(err))
+		for _, m := range r.parts {
+			jobs, err := m.take(r.ctx, r.now(), r.cfg.Workers)
+			if err != nil {
+				if r.ctx.Err() == nil {
+					r.logger.Warn("taking due retries", zap.Error(err))
+				}
+				continue
 			}
-			continue
-		}
-		if !r.hand(jobs) {
-			return
+			if !r.hand(jobs) {
+				return
+			}
 		}
 	}
 }
@@ -312,11 +331,25 @@ func (r *Relay) schedule() {
 // stay where they are. Each stream's scan goes on from where the last one
 // stopped, so a long backlog cannot hide the entries behind it.
 func (r *Relay) reclaim() {
+	if !r.known() {
+		return
+	}
 	every := max(r.cfg.ClaimAfter/2, 50*time.Millisecond)
-	cursors := make(map[string]string, len(r.moves.streams))
+	cursors := make(map[string]string, 2*len(r.parts))
 	for r.pause(every) {
-		for _, s := range r.moves.streams {
-			jobs, next, err := r.moves.reclaim(r.ctx, s, cursors[s], r.cfg.ClaimAfter, r.cfg.Workers, r.now())
+		for _, m := range r.parts {
+			if !r.reclaimPart(m, cursors) {
+				return
+			}
+		}
+	}
+}
+
+// reclaimPart is one round of reclaim over one partition's streams.
+func (r *Relay) reclaimPart(m *moves, cursors map[string]string) bool {
+	{
+		for _, s := range m.streams {
+			jobs, next, err := m.reclaim(r.ctx, s, cursors[s], r.cfg.ClaimAfter, r.cfg.Workers, r.now())
 			if err != nil {
 				if r.ctx.Err() == nil && !redis.HasErrorPrefix(err, "NOGROUP") {
 					r.logger.Warn("reclaiming pending entries", zap.Error(err))
@@ -328,33 +361,39 @@ func (r *Relay) reclaim() {
 				r.logger.Info("reclaimed a pending entry", zap.String("entry", j.id), zap.String("stream", s))
 			}
 			if len(jobs) > 0 && !r.hand(jobs) {
-				return
+				return false
 			}
 		}
 	}
+	return true
 }
 
 // maintain trims the streams by age and removes consumers that are gone.
 func (r *Relay) maintain() {
+	if !r.known() {
+		return
+	}
 	every := min(max(min(r.cfg.Retention, r.cfg.StreamRetention)/10, time.Second), time.Minute)
 	for r.pause(every) {
-		r.trim()
-		r.removeIdleConsumers()
+		for _, m := range r.parts {
+			r.trim(m)
+			r.removeIdleConsumers(m)
+		}
 	}
 }
 
 // removeIdleConsumers deletes consumers with nothing pending that have not
 // been seen for a long while: processes that are gone.
-func (r *Relay) removeIdleConsumers() {
+func (r *Relay) removeIdleConsumers(m *moves) {
 	idle := max(10*r.cfg.ClaimAfter, time.Hour)
-	for _, s := range r.moves.streams {
+	for _, s := range m.streams {
 		consumers, err := r.rdb.XInfoConsumers(r.ctx, s, r.cfg.Name).Result()
 		if err != nil {
 			continue
 		}
 		for _, c := range consumers {
 			if c.Name != r.consumer && c.Pending == 0 && c.Idle > idle {
-				_ = r.moves.forget(r.ctx, s, c.Name)
+				_ = m.forget(r.ctx, s, c.Name)
 			}
 		}
 	}

@@ -22,15 +22,15 @@ const heldBackWarnEvery = 10 * time.Minute
 // trim applies retention: the dead-letter stream by age, the shared stream
 // by age but never past what a group has not finished, whichever relay or
 // process that group belongs to.
-func (r *Relay) trim() {
+func (r *Relay) trim(m *moves) {
 	now := r.now()
 	minID := func(keep time.Duration) string {
 		return strconv.FormatInt(max(now.Add(-keep).UnixMilli(), 0), 10) + "-0"
 	}
-	if err := r.rdb.XTrimMinIDApprox(r.ctx, r.moves.dead, minID(r.cfg.Retention), 0).Err(); err != nil && r.ctx.Err() == nil {
-		r.logger.Warn("trimming", zap.String("stream", r.moves.dead), zap.Error(err))
+	if err := r.rdb.XTrimMinIDApprox(r.ctx, m.dead, minID(r.cfg.Retention), 0).Err(); err != nil && r.ctx.Err() == nil {
+		r.logger.Warn("trimming", zap.String("stream", m.dead), zap.Error(err))
 	}
-	stream := r.cfg.Keys.Stream()
+	stream := m.streams[0]
 	res, err := trimScript.Run(r.ctx, r.rdb, []string{stream}, minID(r.cfg.StreamRetention)).Slice()
 	if err != nil {
 		if r.ctx.Err() == nil {

@@ -96,7 +96,7 @@ func (r *Relay) process(j *job) {
 		// Reported as a retry either way: an entry whose retry could not
 		// be scheduled stays pending and is reclaimed.
 		rep.Outcome = OutcomeRetry
-		if err := r.moves.schedule(ctx, j, r.now().Add(wait)); err != nil {
+		if err := j.m.schedule(ctx, j, r.now().Add(wait)); err != nil {
 			log.Error("scheduling a retry failed; the entry stays pending", zap.Error(err))
 		}
 		r.report(rep)
@@ -148,7 +148,7 @@ func (r *Relay) stillOurs(log *zap.Logger, j *job) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 	defer cancel()
-	ours, err := r.moves.own(ctx, j)
+	ours, err := j.m.own(ctx, j)
 	if err != nil {
 		log.Warn("checking entry ownership failed; leaving it pending", zap.Error(err))
 		return false
@@ -165,9 +165,9 @@ func (r *Relay) stillOurs(log *zap.Logger, j *job) bool {
 // second delivery after claim_after.
 // It reports whether the move was made.
 func (r *Relay) finish(log *zap.Logger, j *job, v verdict) bool {
-	move, what := r.moves.ack, "ack"
+	move, what := j.m.ack, "ack"
 	if v != delivered {
-		move, what = r.moves.deadLetter, "dead-lettering"
+		move, what = j.m.deadLetter, "dead-lettering"
 	}
 	var err error
 	for try := range 3 {
