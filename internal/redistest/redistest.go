@@ -21,6 +21,9 @@ type Server struct {
 	cmd  *exec.Cmd
 	t    testing.TB
 	args []string // added to every start, e.g. cluster mode
+	// probe is the key WaitReplicaOnline writes; in a Cluster, one of
+	// the node's shard. Default redistest:probe.
+	probe string
 }
 
 // Start launches redis-server and waits until it answers PING. It is stopped
@@ -159,7 +162,11 @@ func (s *Server) WaitReplicaOnline() {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var acked string
-		err := s.roundTripRaw(append(command([]string{"SET", "redistest:probe", "1"}), command([]string{"WAIT", "1", "200"})...),
+		probe := s.probe
+		if probe == "" {
+			probe = "redistest:probe"
+		}
+		err := s.roundTripRaw(append(command([]string{"SET", probe, "1"}), command([]string{"WAIT", "1", "200"})...),
 			func(r *bufio.Reader) error {
 				if _, err := r.ReadString('\n'); err != nil {
 					return err
