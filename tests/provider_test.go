@@ -27,6 +27,7 @@ type provider struct {
 	answers map[string][]int // event id -> the statuses it was answered, in order
 	counts  map[int]int      // status -> answers
 	bad     []string         // transport errors, other statuses, a 503 without Retry-After
+	slowest time.Duration    // the longest a 503 took
 }
 
 // startProvider starts senders sending to c's /stripe, each its own events
@@ -78,6 +79,7 @@ func (p *provider) send(prefix string) {
 func (p *provider) post(id, body string) int {
 	req, _ := http.NewRequest(http.MethodPost, p.c.Base+"/stripe", bytes.NewReader([]byte(body)))
 	req.Header = stripeSigned(body, time.Now())
+	start := time.Now()
 	resp, err := p.client.Do(req)
 	if err != nil {
 		p.fail("%s: %v", id, err)
@@ -88,6 +90,9 @@ func (p *provider) post(id, body string) int {
 	defer p.mu.Unlock()
 	p.answers[id] = append(p.answers[id], resp.StatusCode)
 	p.counts[resp.StatusCode]++
+	if resp.StatusCode == 503 {
+		p.slowest = max(p.slowest, time.Since(start))
+	}
 	switch {
 	case resp.StatusCode == 503 && resp.Header.Get("Retry-After") == "":
 		p.bad = append(p.bad, id+": 503 without Retry-After")
@@ -203,6 +208,9 @@ func checkStoredAndDelivered(t *testing.T, p *provider, rdb *redis.Client, strea
 		}
 		repeats += n - 1
 	}
-	t.Logf("%d events stored (%d answered 202, then %d 503s and %d 200 duplicates in all), %d delivered, %d repeated deliveries of one webhook-id",
-		len(stored), p.count(202), p.count(503), p.count(200), len(got), repeats)
+	p.mu.Lock()
+	slowest := p.slowest
+	p.mu.Unlock()
+	t.Logf("%d events stored (%d answered 202, then %d 503s, the slowest in %s, and %d 200 duplicates in all), %d delivered, %d repeated deliveries of one webhook-id",
+		len(stored), p.count(202), p.count(503), slowest.Round(time.Millisecond), p.count(200), len(got), repeats)
 }

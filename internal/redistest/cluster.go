@@ -67,6 +67,15 @@ func startCluster(t testing.TB, replicas int, nodeTimeout string) *Cluster {
 	if replicas == 0 {
 		return c
 	}
+	// Every node must also have heard which replica follows which master.
+	for _, s := range c.Nodes {
+		for !c.paired(s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster node %s does not see a replica for every master", s.Addr)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	for _, m := range c.Masters(t) {
 		r := c.ReplicaOf(t, m)
 		// The probe write of WaitReplicaOnline must hash to the shard.
@@ -125,6 +134,11 @@ func (c *Cluster) nodes(t testing.TB) []clusterNode {
 	if err != nil || strings.HasPrefix(text, "-") {
 		t.Fatalf("no cluster node answers CLUSTER NODES: %v %q", err, text)
 	}
+	return parseNodes(text)
+}
+
+// parseNodes reads the text of CLUSTER NODES.
+func parseNodes(text string) []clusterNode {
 	var out []clusterNode
 	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
 		f := strings.Fields(line)
@@ -156,6 +170,30 @@ func (c *Cluster) nodes(t testing.TB) []clusterNode {
 		out = append(out, n)
 	}
 	return out
+}
+
+// paired reports whether s sees three masters, each followed by a replica.
+func (c *Cluster) paired(s *Server) bool {
+	text, err := s.Bulk("CLUSTER", "NODES")
+	if err != nil {
+		return false
+	}
+	nodes := parseNodes(text)
+	masters := 0
+	for _, m := range nodes {
+		if !m.isMaster || len(m.slots) == 0 {
+			continue
+		}
+		masters++
+		followed := false
+		for _, r := range nodes {
+			followed = followed || r.master == m.id
+		}
+		if !followed {
+			return false
+		}
+	}
+	return masters == 3
 }
 
 // Node is the test's server listening on addr.
