@@ -49,6 +49,11 @@ type App struct {
 	// override those of a URL. Sentinels themselves are asked without them.
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"`
+	// SentinelUsername and SentinelPassword authenticate to the sentinels
+	// of redis_sentinel (an ACL user, or the sentinels' requirepass with
+	// no username); placeholders allowed, never logged. Default: none.
+	SentinelUsername string `json:"sentinel_username,omitempty"`
+	SentinelPassword string `json:"sentinel_password,omitempty"`
 	// TLS connects to a Cluster's nodes or a Sentinel's master over TLS
 	// (a single server: a rediss:// URL). TLSCA is a PEM file of the
 	// certificate authorities to trust instead of the system's; it turns

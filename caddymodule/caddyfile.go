@@ -179,6 +179,8 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	        redis_sentinel <master-name> <host:port>...   # the master Sentinel names
 //	        username <name>      # ACL user; placeholders allowed
 //	        password <secret>    # {env.REDIS_PASSWORD}; never logged
+//	        sentinel_username <name>     # redis_sentinel: the sentinels' own ACL user; placeholders allowed
+//	        sentinel_password <secret>   # redis_sentinel: the sentinels' own password; {env.SENTINEL_PASSWORD}; never logged
 //	        tls                  # cluster/sentinel: connect over TLS
 //	        tls_ca  <file>       # PEM CAs to trust instead of the system's (turns tls on)
 //	        pool_size <n>        # connections per Redis node, for ingest and for the relays
@@ -216,7 +218,10 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 	var app App
 	var form string // the connection option given, once
-	d.Next()        // option name
+	// sentinelAuth refuses sentinel credentials, at their line, unless the
+	// connection turns out to be redis_sentinel.
+	var sentinelAuth error
+	d.Next() // option name
 	if d.NextArg() {
 		return nil, d.ArgErr()
 	}
@@ -239,6 +244,17 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 			}
 		case "password":
 			if err := singleArg(d, &app.Password); err != nil {
+				return nil, err
+			}
+		case "sentinel_username", "sentinel_password":
+			name, dst := d.Val(), &app.SentinelUsername
+			if name == "sentinel_password" {
+				dst = &app.SentinelPassword
+			}
+			if sentinelAuth == nil {
+				sentinelAuth = d.Errf("%s is for redis_sentinel: the sentinels' own credentials", name)
+			}
+			if err := singleArg(d, dst); err != nil {
 				return nil, err
 			}
 		case "tls":
@@ -299,6 +315,9 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 		default:
 			return nil, d.Errf("unknown hookgate option %q", d.Val())
 		}
+	}
+	if sentinelAuth != nil && form != "redis_sentinel" {
+		return nil, sentinelAuth
 	}
 	return httpcaddyfile.App{Name: "hookgate", Value: caddyconfig.JSON(app, nil)}, nil
 }

@@ -31,10 +31,13 @@ type connection struct {
 	master   string
 	username string
 	password string
-	tls      bool
-	tlsCA    string
-	poolSize int
-	timeout  time.Duration
+	// the sentinels' own credentials
+	sentinelUsername string
+	sentinelPassword string
+	tls              bool
+	tlsCA            string
+	poolSize         int
+	timeout          time.Duration
 }
 
 // connectionOf resolves the placeholders of the app's connection options
@@ -42,14 +45,16 @@ type connection struct {
 func (a *App) connectionOf() (connection, error) {
 	repl := caddy.NewReplacer()
 	c := connection{
-		url:      repl.ReplaceAll(a.Redis, ""),
-		master:   repl.ReplaceAll(a.SentinelMaster, ""),
-		username: repl.ReplaceAll(a.Username, ""),
-		password: repl.ReplaceAll(a.Password, ""),
-		tls:      a.TLS,
-		tlsCA:    repl.ReplaceAll(a.TLSCA, ""),
-		poolSize: a.PoolSize,
-		timeout:  time.Duration(a.Timeout),
+		url:              repl.ReplaceAll(a.Redis, ""),
+		master:           repl.ReplaceAll(a.SentinelMaster, ""),
+		username:         repl.ReplaceAll(a.Username, ""),
+		password:         repl.ReplaceAll(a.Password, ""),
+		sentinelUsername: repl.ReplaceAll(a.SentinelUsername, ""),
+		sentinelPassword: repl.ReplaceAll(a.SentinelPassword, ""),
+		tls:              a.TLS,
+		tlsCA:            repl.ReplaceAll(a.TLSCA, ""),
+		poolSize:         a.PoolSize,
+		timeout:          time.Duration(a.Timeout),
 	}
 	forms := 0
 	if a.Redis != "" {
@@ -80,6 +85,9 @@ func (a *App) connectionOf() (connection, error) {
 			return c, fmt.Errorf("hookgate %s: %q is not a host:port address", c.form(), addr)
 		}
 	}
+	if c.mode != "sentinel" && (a.SentinelUsername != "" || a.SentinelPassword != "") {
+		return c, fmt.Errorf("hookgate sentinel_username and sentinel_password are for redis_sentinel, not %s", c.form())
+	}
 	if c.poolSize < 0 {
 		return c, fmt.Errorf("hookgate pool_size must be positive")
 	}
@@ -103,8 +111,9 @@ func replaceAll(repl *caddy.Replacer, in []string) []string {
 // key names the store in the UsagePool: every option that changes the
 // connection, hashed, so the key holds no password.
 func (c connection) key() string {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%q|%q|%q|%q|%q|%q|%t|%q|%d|%s",
-		c.mode, c.url, c.addrs, c.master, c.username, c.password, c.tls, c.tlsCA, c.poolSize, c.timeout))
+	sum := sha256.Sum256(fmt.Appendf(nil, "%q|%q|%q|%q|%q|%q|%q|%q|%t|%q|%d|%s",
+		c.mode, c.url, c.addrs, c.master, c.username, c.password, c.sentinelUsername, c.sentinelPassword,
+		c.tls, c.tlsCA, c.poolSize, c.timeout))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -142,6 +151,7 @@ func (c connection) clients() (ingest, relays redis.UniversalClient, err error) 
 		opt := &redis.FailoverOptions{
 			MasterName: c.master, SentinelAddrs: c.addrs, ClientName: name,
 			Username: c.username, Password: c.password,
+			SentinelUsername: c.sentinelUsername, SentinelPassword: c.sentinelPassword,
 			TLSConfig: tlsConfig, PoolSize: c.poolSize,
 			DialTimeout: c.timeout, ReadTimeout: c.timeout, WriteTimeout: c.timeout,
 			ContextTimeoutEnabled: true, MaxRetries: -1,

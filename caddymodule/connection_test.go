@@ -31,6 +31,9 @@ func TestConnectionOptionsAdaptToJSON(t *testing.T) {
 		}, `{"redis_cluster":["10.0.0.1:6379","10.0.0.2:6379","{env.SEED}"],"username":"hookgate","password":"{env.REDIS_PASSWORD}","tls":true,"tls_ca":"/etc/redis/ca.pem","pool_size":20}`},
 		{"a sentinel master", []string{"redis_sentinel mymaster 10.0.0.1:26379 [::1]:26379"},
 			`{"sentinel_master":"mymaster","sentinels":["10.0.0.1:26379","[::1]:26379"]}`},
+		{"sentinels that ask for credentials", []string{
+			"sentinel_username {env.SENTINEL_USER}", "redis_sentinel mymaster 10.0.0.1:26379", "sentinel_password {env.SENTINEL_PASSWORD}",
+		}, `{"sentinel_master":"mymaster","sentinels":["10.0.0.1:26379"],"sentinel_username":"{env.SENTINEL_USER}","sentinel_password":"{env.SENTINEL_PASSWORD}"}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -68,6 +71,10 @@ func TestConnectionCaddyfileErrorsNameTheOptionAndLine(t *testing.T) {
 		{"a single server after tls", []string{"tls", "redis redis://a:6379"}, "redis: tls is set; for a single server, use a rediss:// URL instead", 4},
 		{"tls_ca takes a file", []string{"tls_ca"}, "wrong argument count", 3},
 		{"pool_size is a positive integer", []string{"pool_size 0"}, `pool_size must be an integer >= 1, got "0"`, 3},
+		{"sentinel_username takes one value", []string{"redis_sentinel m a:26379", "sentinel_username a b"}, "sentinel_username takes one value", 4},
+		{"sentinel_password takes one value", []string{"redis_sentinel m a:26379", "sentinel_password"}, "wrong argument count", 4},
+		{"sentinel credentials need redis_sentinel", []string{"redis_cluster a:6379", "sentinel_password literal-secret-1"}, "sentinel_password is for redis_sentinel", 4},
+		{"sentinel credentials without a connection", []string{"prefix hg", "sentinel_username u"}, "sentinel_username is for redis_sentinel", 4},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -78,6 +85,9 @@ func TestConnectionCaddyfileErrorsNameTheOptionAndLine(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q\nwant it to contain %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "literal-secret-1") {
+				t.Errorf("error %q holds the secret", err)
 			}
 			if want := "Caddyfile:" + strconv.Itoa(c.line); !regexp.MustCompile(regexp.QuoteMeta(want) + `\b`).MatchString(err.Error()) {
 				t.Errorf("error %q does not point at %s", err, want)
@@ -114,6 +124,12 @@ func TestTheStoreKeyCoversTheWholeConnection(t *testing.T) {
 		{"a timeout", func(a *App) { a.Timeout = caddy.Duration(2 * time.Second) }},
 		{"sentinel instead", func(a *App) { a.RedisCluster, a.SentinelMaster, a.Sentinels = nil, "a", []string{"b:6379"} }},
 		{"another sentinel master", func(a *App) { a.RedisCluster, a.SentinelMaster, a.Sentinels = nil, "b", []string{"b:6379"} }},
+		{"a sentinel username", func(a *App) {
+			a.RedisCluster, a.SentinelMaster, a.Sentinels, a.SentinelUsername = nil, "a", []string{"b:6379"}, "u"
+		}},
+		{"a sentinel password", func(a *App) {
+			a.RedisCluster, a.SentinelMaster, a.Sentinels, a.SentinelPassword = nil, "a", []string{"b:6379"}, "{env.HOOKGATE_TEST_REDIS_PASSWORD}"
+		}},
 		{"one server instead", func(a *App) { a.RedisCluster, a.Redis = nil, "redis://a:6379" }},
 	}
 	seen := map[string]string{baseKey: "base"}
@@ -143,6 +159,8 @@ func TestConnectionsThatCannotWorkAreRefused(t *testing.T) {
 		{"tls on a single server", App{Redis: "redis://a:6379", TLS: true}, "use a rediss:// URL"},
 		{"a sentinel without master", App{Sentinels: []string{"a:26379"}}, "needs a master name"},
 		{"a negative pool", App{PoolSize: -1}, "pool_size must be positive"},
+		{"sentinel credentials for a cluster", App{RedisCluster: []string{"b:6379"}, SentinelPassword: "p"}, "sentinel_username and sentinel_password are for redis_sentinel, not redis_cluster"},
+		{"sentinel credentials for one server", App{SentinelUsername: "u"}, "are for redis_sentinel, not redis"},
 		{"a placeholder that is no address", App{RedisCluster: []string{"{env.HOOKGATE_TEST_UNSET_SEED}"}}, `hookgate redis_cluster: "" is not a host:port address`},
 	}
 	for _, c := range cases {

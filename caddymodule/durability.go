@@ -31,9 +31,9 @@ type Durability struct {
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 }
 
-// durabilityOf checks the app's durability against its connection and
-// returns what the appender waits for.
-func (a *App) durabilityOf(c connection) (relay.Durability, error) {
+// durabilityOf checks the app's durability and returns what the appender
+// waits for. Every connection form supports every mode.
+func (a *App) durabilityOf(_ connection) (relay.Durability, error) {
 	d := a.Durability
 	if d == nil || d.Mode == "" || d.Mode == "acked" {
 		if d != nil && (d.Replicas != 0 || d.Timeout != 0) {
@@ -63,11 +63,8 @@ func (a *App) durabilityOf(c connection) (relay.Durability, error) {
 		return out, fmt.Errorf("hookgate durability %s: the wait must be positive and below the hookgate timeout %s, which bounds the whole append",
 			d.Mode, time.Duration(a.Timeout))
 	}
-	if c.mode == "cluster" {
-		// WAIT and WAITAOF count what their own connection wrote, and a
-		// Cluster pipeline sends a keyless command to any node.
-		return out, fmt.Errorf("hookgate durability %s is not supported with redis_cluster yet (the wait must reach the master that owns each stream's slot); use redis or redis_sentinel, or durability acked", d.Mode)
-	}
+	// On a Cluster the appender sends each batch and its wait to the master
+	// that owns the stream's slot, on one connection (relay.Appender).
 	return out, nil
 }
 

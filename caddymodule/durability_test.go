@@ -77,10 +77,6 @@ func TestDurabilityThatCannotWorkIsRefused(t *testing.T) {
 		app  App
 		want string
 	}{
-		{"replicas with a cluster", App{RedisCluster: []string{"a:6379"}, Durability: &Durability{Mode: "replicas", Replicas: 1}},
-			"durability replicas is not supported with redis_cluster"},
-		{"fsync with a cluster", App{RedisCluster: []string{"a:6379"}, Durability: &Durability{Mode: "fsync"}},
-			"durability fsync is not supported with redis_cluster"},
 		{"a wait as long as the append's bound", App{Durability: &Durability{Mode: "replicas", Replicas: 1, Timeout: caddy.Duration(2 * time.Second)}},
 			"below the hookgate timeout 2s"},
 		{"a default wait past a short bound", App{Timeout: caddy.Duration(500 * time.Millisecond), Durability: &Durability{Mode: "fsync"}},
@@ -103,15 +99,40 @@ func TestDurabilityThatCannotWorkIsRefused(t *testing.T) {
 			}
 		})
 	}
-	t.Run("replicas with sentinel", func(t *testing.T) {
-		app := App{SentinelMaster: "m", Sentinels: []string{"a:26379"}, Timeout: caddy.Duration(DefaultTimeout),
-			Durability: &Durability{Mode: "replicas", Replicas: 1}}
-		conn, _ := app.connectionOf()
-		d, err := app.durabilityOf(conn)
-		if err != nil || d != (relay.Durability{Replicas: 1, Timeout: DefaultDurabilityTimeout}) {
-			t.Fatalf("got %+v, %v", d, err)
+}
+
+func TestEveryConnectionFormTakesEveryDurability(t *testing.T) {
+	forms := []struct {
+		name string
+		app  App
+	}{
+		{"a single server", App{Redis: "redis://a:6379/0"}},
+		{"sentinel", App{SentinelMaster: "m", Sentinels: []string{"a:26379"}}},
+		{"a cluster", App{RedisCluster: []string{"a:6379", "b:6379"}}},
+	}
+	modes := []struct {
+		d    Durability
+		want relay.Durability
+	}{
+		{Durability{Mode: "replicas", Replicas: 1}, relay.Durability{Replicas: 1, Timeout: DefaultDurabilityTimeout}},
+		{Durability{Mode: "fsync"}, relay.Durability{Fsync: true, Timeout: DefaultDurabilityTimeout}},
+	}
+	for _, f := range forms {
+		for _, m := range modes {
+			t.Run(m.d.Mode+" with "+f.name, func(t *testing.T) {
+				app := f.app
+				app.Timeout, app.Durability = caddy.Duration(DefaultTimeout), &m.d
+				conn, err := app.connectionOf()
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := app.durabilityOf(conn)
+				if err != nil || d != m.want {
+					t.Fatalf("got %+v, %v; want %+v", d, err, m.want)
+				}
+			})
 		}
-	})
+	}
 }
 
 func TestFsyncIsRefusedByARedisWithoutWaitAOF(t *testing.T) {

@@ -86,8 +86,9 @@ func NewAppender(rdb redis.UniversalClient, bound time.Duration, flushers, maxBa
 // the same connection for d, once per batch. A batch whose wait falls short
 // answers ErrUnavailable for each event it accepted (they may be stored, and
 // the sender's retry is then a duplicate); a duplicate was stored before, so
-// it is answered as such without regard to the wait. rdb must not be a
-// Cluster client when d asks for a wait. bound must leave room for d.Timeout.
+// it is answered as such without regard to the wait. With a Cluster client
+// the script and its wait go to the master that owns the stream's slot, on
+// one connection. bound must leave room for d.Timeout.
 func NewDurableAppender(rdb redis.UniversalClient, bound time.Duration, flushers, maxBatch int, d Durability) *Appender {
 	a := &Appender{
 		rdb:        rdb,
@@ -394,12 +395,12 @@ func (a *Appender) call(stream string, b *batchArgs) (res []any, waitErr, err er
 	defer cancel()
 	cmd := redis.NewCmd(ctx, b.args(stream)...)
 	cmd.SetFirstKeyPos(3)
-	wait, err := a.process(ctx, cmd)
+	wait, err := a.process(ctx, stream, cmd)
 	if redis.HasErrorPrefix(err, "NOSCRIPT") {
 		b.cmd[0], b.cmd[1] = "eval", scriptSource
 		cmd = redis.NewCmd(ctx, b.cmd...)
 		cmd.SetFirstKeyPos(3)
-		wait, err = a.process(ctx, cmd)
+		wait, err = a.process(ctx, stream, cmd)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -416,13 +417,35 @@ func (a *Appender) call(stream string, b *batchArgs) (res []any, waitErr, err er
 // process runs the script, followed by the durability wait, if any, in
 // one pipeline: a pipeline holds one connection, and WAIT and WAITAOF
 // count what that connection wrote. wait is nil when none is asked.
-func (a *Appender) process(ctx context.Context, script *redis.Cmd) (wait *redis.Cmd, err error) {
+//
+// A Cluster pipeline would send the keyless wait to any node, so there both
+// go to the master that owns stream's slot as the client knows it. If
+// that master has lost the slot (a failover, a resharding), the script is
+// refused with MOVED and runs nowhere, or the node does not answer; either
+// way the batch fails (503) and the client reloads the slot map for the
+// next one.
+func (a *Appender) process(ctx context.Context, stream string, script *redis.Cmd) (wait *redis.Cmd, err error) {
 	args := a.durability.command()
 	if args == nil {
 		return nil, a.rdb.Process(ctx, script)
 	}
+	var pipe redis.Pipeliner
+	if cc, ok := a.rdb.(*redis.ClusterClient); ok {
+		node, nodeErr := cc.MasterForKey(ctx, stream)
+		if nodeErr != nil {
+			cc.ReloadState(ctx)
+			return nil, fmt.Errorf("finding the master of %s: %w", stream, nodeErr)
+		}
+		defer func() {
+			if err != nil && !redis.HasErrorPrefix(err, "NOSCRIPT") {
+				cc.ReloadState(ctx)
+			}
+		}()
+		pipe = node.Pipeline()
+	} else {
+		pipe = a.rdb.Pipeline()
+	}
 	wait = redis.NewCmd(ctx, args...)
-	pipe := a.rdb.Pipeline()
 	_ = pipe.Process(ctx, script)
 	_ = pipe.Process(ctx, wait)
 	if _, err := pipe.Exec(ctx); err != nil {

@@ -10,9 +10,8 @@ import (
 
 // Durability is what an append waits for once Redis has executed it, beyond
 // the server's own AOF policy. It is asked once per script call (a batch of
-// events), never per event, on the connection that ran the script, so it
-// needs a single server or a Sentinel's master: a Cluster pipeline would
-// send it to any node.
+// events), never per event, on the connection that ran the script: on a
+// Cluster, the master that owns the stream's slot.
 type Durability struct {
 	// Replicas, when above 0, is the replicas that must acknowledge the
 	// batch (WAIT Replicas Timeout).

@@ -154,3 +154,86 @@ func TestAHeldAppenderRefusesUntilReleased(t *testing.T) {
 		t.Fatalf("released: %v, %v", got, err)
 	}
 }
+
+func TestReplicasDurabilityWaitsOnTheMasterOfEachStreamOfACluster(t *testing.T) {
+	cluster := redistest.StartClusterWithReplicas(t)
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cluster.Addrs(), MaxRetries: -1})
+	a := NewDurableAppender(rdb, 5*time.Second, 2, 64, Durability{Replicas: 1, Timeout: 500 * time.Millisecond})
+	t.Cleanup(func() { a.Close(); rdb.Close() })
+	ctx := context.Background()
+	// Two streams on different masters: a wait sent to any other node than
+	// the stream's master would count the wrong replica.
+	first, _ := NewKeys("hookgate", "events")
+	var second Keys
+	for _, name := range []string{"orders", "billing", "audit", "crm", "shop", "mail", "ops"} {
+		k, _ := NewKeys("hookgate", name)
+		if masterOf(t, rdb, k.Stream()) != masterOf(t, rdb, first.Stream()) {
+			second = k
+			break
+		}
+	}
+	if second == (Keys{}) {
+		t.Fatal("no stream name of the list lands on another master")
+	}
+	replicaOf := func(keys Keys) (*redistest.Server, *redis.Client) {
+		r := cluster.ReplicaOf(t, cluster.Node(t, masterOf(t, rdb, keys.Stream())))
+		c := redis.NewClient(&redis.Options{Addr: r.Addr, OnConnect: func(ctx context.Context, cn *redis.Conn) error {
+			return cn.ReadOnly(ctx).Err()
+		}})
+		t.Cleanup(func() { c.Close() })
+		return r, c
+	}
+	firstReplica, onFirstReplica := replicaOf(first)
+	_, onSecondReplica := replicaOf(second)
+
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys := []Keys{first, second}[i%2]
+			got, err := a.Append(ctx, keys, time.Hour, stored(fmt.Sprintf("evt_c%d", i)))
+			if err == nil && got != Accepted {
+				err = fmt.Errorf("outcome %v", got)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		keys Keys
+		on   *redis.Client
+	}{{first, onFirstReplica}, {second, onSecondReplica}} {
+		if n, err := c.on.XLen(ctx, c.keys.Stream()).Result(); err != nil || n != 20 {
+			t.Fatalf("right after the 202s the replica of %s holds %d entries (%v), want 20", c.keys.Stream(), n, err)
+		}
+	}
+
+	// One batch after another, so that a wait sent to whichever master
+	// comes next would be seen answering for the wrong one.
+	firstReplica.Stop()
+	for i := range 6 {
+		id := fmt.Sprintf("evt_alone%d", i)
+		if _, err := a.Append(ctx, first, time.Hour, stored(id)); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "0 of 1 replicas") {
+			t.Fatalf("%s %s with its master's replica down: %v, want ErrUnavailable naming the replicas", first.Stream(), id, err)
+		}
+		id = fmt.Sprintf("evt_other%d", i)
+		if got, err := a.Append(ctx, second, time.Hour, stored(id)); err != nil || got != Accepted {
+			t.Fatalf("%s %s, whose master keeps its replica: %v, %v; want Accepted", second.Stream(), id, got, err)
+		}
+	}
+
+	firstReplica.Restart()
+	firstReplica.WaitLinked()
+	cluster.Node(t, masterOf(t, rdb, first.Stream())).WaitReplicaOnline()
+	if got, err := a.Append(ctx, first, time.Hour, stored("evt_alone0")); err != nil || got != Duplicate {
+		t.Fatalf("the retry: %v, %v; want Duplicate", got, err)
+	}
+	if n := onFirstReplica.XLen(ctx, first.Stream()).Val(); n != 26 {
+		t.Fatalf("the replica of %s holds %d entries, want 26", first.Stream(), n)
+	}
+}

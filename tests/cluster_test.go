@@ -148,6 +148,46 @@ func TestIngestAndRelayThroughSentinel(t *testing.T) {
 	}
 }
 
+// Sentinels that ask for a user and password of their own are asked with
+// sentinel_username and sentinel_password, apart from the master's
+// password; neither password reaches Caddy's log, and a wrong sentinel
+// password leaves ingest answering 503.
+func TestIngestAndRelayThroughSentinelThatAsksForCredentials(t *testing.T) {
+	const (
+		password         = "master-test-password-2"
+		sentinelPassword = "sentinel-test-password-3"
+	)
+	t.Setenv("HOOKGATE_TEST_REDIS_PASSWORD", password)
+	t.Setenv("HOOKGATE_TEST_SENTINEL_PASSWORD", sentinelPassword)
+	t.Setenv("HOOKGATE_TEST_SENTINEL_WRONG", "sentinel-wrong-password-4")
+	sentinel := redistest.StartSentinelWith(t, redistest.SentinelOptions{
+		Password: password, SentinelUsername: "hookgate-sentinel", SentinelPassword: sentinelPassword,
+	})
+	conn := "redis_sentinel " + sentinel.MasterName + " " + sentinel.Addr +
+		"\n\t\tpassword {env.HOOKGATE_TEST_REDIS_PASSWORD}\n\t\tsentinel_username hookgate-sentinel"
+
+	wrong := startCaddyConn(t, conn+"\n\t\tsentinel_password {env.HOOKGATE_TEST_SENTINEL_WRONG}\n\t\ttimeout 500ms", "", stripeRoute)
+	body := stripeEvent("evt_wrong_sentinel_password")
+	if status, h, reply := wrong.post(t, "/stripe", stripeSigned(body, time.Now()), []byte(body)); status != 503 || h.Get("Retry-After") == "" {
+		t.Fatalf("with a wrong sentinel password: %d %s, want 503 with Retry-After", status, reply)
+	}
+
+	s := newSink(t)
+	opts, site := twoStreams(s.URL, "orders")
+	c := startCaddyConn(t, conn+"\n\t\tsentinel_password {env.HOOKGATE_TEST_SENTINEL_PASSWORD}", opts, site)
+	ingestBoth(t, c, s, 5)
+	if line := loggedServer(t, c); !strings.Contains(line, `"mode":"sentinel master mymaster"`) {
+		t.Errorf("start-up line %s does not name the sentinel master", line)
+	}
+	for _, log := range []string{c.Log.String(), wrong.Log.String()} {
+		for _, secret := range []string{password, sentinelPassword, "sentinel-wrong-password-4"} {
+			if strings.Contains(log, secret) {
+				t.Fatalf("a password (%s…) is in Caddy's log", secret[:8])
+			}
+		}
+	}
+}
+
 // Caddy starts while its Cluster does not answer; ingest answers 503 so
 // the provider retries, and a warning says why.
 func TestCaddyStartsWhileTheClusterIsDown(t *testing.T) {

@@ -26,7 +26,8 @@ var audit struct {
 const minSecret = 8
 
 // secretLine finds Caddyfile lines that configure a secret: "secret …",
-// "secrets …", "token …", "password …", "auth basic <user> <password>",
+// "secrets …", "token …", "password …", "sentinel_password …" (any
+// "…password"), "auth basic <user> <password>",
 // "auth bearer <token>", "verify_token …", "body_signature <header> <secret>",
 // "tenant_secret <tenant> <secret>…", "tenant_secrets tenant:secret,…".
 var secretLine = regexp.MustCompile(`^\s*(secrets?|tenant_secrets?|[a-z_]*token|[a-z_]*password|auth|body_signature|alert|redis|header)\s+(.+)$`)

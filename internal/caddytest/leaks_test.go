@@ -7,10 +7,13 @@ import (
 )
 
 func TestConfigSecretsFindsEverySecretACaddyfileConfigures(t *testing.T) {
-	env := map[string]string{"RELAY_SECRET": "whsec_fromTheEnvironment", "SHORT": "abc", "TENANT_LIST": "acme:whsec_acme_secret_1, beta:whsec_beta_secret_2"}
+	env := map[string]string{"RELAY_SECRET": "whsec_fromTheEnvironment", "REDIS_PASSWORD": "redis-password-env", "SENTINEL_PASSWORD": "sentinel-password-env", "SHORT": "abc", "TENANT_LIST": "acme:whsec_acme_secret_1, beta:whsec_beta_secret_2"}
 	caddyfile := `{
 	hookgate {
 		redis redis://default:redis-pass-0123@127.0.0.1:6379/0
+		password {env.REDIS_PASSWORD}
+		sentinel_username hookgate-sentinel
+		sentinel_password {env.SENTINEL_PASSWORD}
 		relay wp {
 			to http://127.0.0.1:9/
 			secret {env.RELAY_SECRET}
@@ -48,7 +51,7 @@ func TestConfigSecretsFindsEverySecretACaddyfileConfigures(t *testing.T) {
 	}
 }`
 	got := ConfigSecrets(caddyfile, func(k string) string { return env[k] })
-	want := []string{"redis-pass-0123", "whsec_fromTheEnvironment", "app password 1234", "api-key-value-77",
+	want := []string{"redis-pass-0123", "redis-password-env", "sentinel-password-env", "whsec_fromTheEnvironment", "app password 1234", "api-key-value-77",
 		"https://hooks.slack.com/services/T0/B0/alert-credential", "bt-bearer-token-1", "whsec_current_1234", "whsec_retired_5678", "vt-verify-token-1", "whsec_tenant_secret_1", "whsec_acme_secret_1", "whsec_beta_secret_2", "hs-body-secret-1"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfigSecrets =\n%q\nwant\n%q", got, want)

@@ -1,21 +1,15 @@
 package redistest
 
 import (
-	"bufio"
-	"fmt"
-	"io"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// Cluster is a Redis Cluster of three masters without replicas, each a
-// redis-server owned by the test.
+// Cluster is a Redis Cluster of three masters, with a replica each or
+// none, each node a redis-server owned by the test.
 type Cluster struct {
 	Nodes []*Server
 }
@@ -25,17 +19,35 @@ type Cluster struct {
 // reports cluster_state:ok. They are stopped when the test ends.
 func StartCluster(t testing.TB) *Cluster {
 	t.Helper()
+	return startCluster(t, 0, "5000")
+}
+
+// StartClusterWithReplicas is StartCluster with a replica per master (six
+// processes) and a cluster-node-timeout of 1 s, so that a killed master's
+// replica is promoted within a few seconds. It returns once every master's
+// replica acknowledges a write (WAIT 1 on the master).
+func StartClusterWithReplicas(t testing.TB) *Cluster {
+	t.Helper()
+	return startCluster(t, 1, "1000")
+}
+
+func startCluster(t testing.TB, replicas int, nodeTimeout string) *Cluster {
+	t.Helper()
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		t.Fatalf("redis-cli is required (apt-get install -y redis-server): %v", err)
 	}
 	c := &Cluster{}
+	n := 3 * (1 + replicas)
 	create := []string{"--cluster", "create"}
-	for range 3 {
-		s := start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
+	for range n {
+		s := start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", nodeTimeout,
+			// A replica that lost its master fails over however long its
+			// link was down, and a full sync starts at once.
+			"--cluster-replica-validity-factor", "0", "--repl-diskless-sync-delay", "0")
 		c.Nodes = append(c.Nodes, s)
 		create = append(create, s.Addr)
 	}
-	create = append(create, "--cluster-replicas", "0", "--cluster-yes")
+	create = append(create, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	if out, err := exec.Command("redis-cli", create...).CombinedOutput(); err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
@@ -43,7 +55,7 @@ func StartCluster(t testing.TB) *Cluster {
 	for _, s := range c.Nodes {
 		for {
 			info, err := s.Bulk("CLUSTER", "INFO")
-			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:3") {
+			if err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(n)) {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -52,7 +64,234 @@ func StartCluster(t testing.TB) *Cluster {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	if replicas == 0 {
+		return c
+	}
+	// Every node must also have heard which replica follows which master.
+	for _, s := range c.Nodes {
+		for !c.paired(s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster node %s does not see a replica for every master", s.Addr)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for _, m := range c.Masters(t) {
+		r := c.ReplicaOf(t, m)
+		// The probe write of WaitReplicaOnline must hash to the shard.
+		m.probe = c.keyOn(t, m)
+		r.probe = m.probe
+		r.WaitLinked()
+		m.WaitReplicaOnline()
+	}
 	return c
+}
+
+// keyOn is a key that hashes to a slot master serves.
+func (c *Cluster) keyOn(t testing.TB, master *Server) string {
+	t.Helper()
+	var slots [][2]int
+	for _, n := range c.nodes(t) {
+		if n.addr == master.Addr {
+			slots = n.slots
+		}
+	}
+	for i := range 1000 {
+		key := "redistest:probe:" + strconv.Itoa(i)
+		reply, err := master.Do("CLUSTER", "KEYSLOT", key)
+		if err != nil {
+			t.Fatalf("CLUSTER KEYSLOT on %s: %v", master.Addr, err)
+		}
+		slot, _ := strconv.Atoi(strings.TrimPrefix(reply, ":"))
+		for _, r := range slots {
+			if slot >= r[0] && slot <= r[1] {
+				return key
+			}
+		}
+	}
+	t.Fatalf("no probe key hashes to a slot of %s", master.Addr)
+	return ""
+}
+
+// clusterNode is one line of CLUSTER NODES.
+type clusterNode struct {
+	id, addr, master string // master: the id of a replica's master, else "-"
+	isMaster, failed bool
+	slots            [][2]int
+}
+
+// nodes reads CLUSTER NODES from the first node that answers, as that
+// node sees the cluster.
+func (c *Cluster) nodes(t testing.TB) []clusterNode {
+	t.Helper()
+	var text string
+	var err error
+	for _, s := range c.Nodes {
+		if text, err = s.Bulk("CLUSTER", "NODES"); err == nil && !strings.HasPrefix(text, "-") {
+			break
+		}
+	}
+	if err != nil || strings.HasPrefix(text, "-") {
+		t.Fatalf("no cluster node answers CLUSTER NODES: %v %q", err, text)
+	}
+	return parseNodes(text)
+}
+
+// parseNodes reads the text of CLUSTER NODES.
+func parseNodes(text string) []clusterNode {
+	var out []clusterNode
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 8 {
+			continue
+		}
+		addr, _, _ := strings.Cut(f[1], "@")
+		n := clusterNode{id: f[0], addr: addr, master: f[3]}
+		for _, flag := range strings.Split(f[2], ",") {
+			switch flag {
+			case "master":
+				n.isMaster = true
+			case "fail", "fail?":
+				n.failed = true
+			}
+		}
+		for _, r := range f[8:] {
+			if strings.HasPrefix(r, "[") {
+				continue // a slot being migrated
+			}
+			lo, hi, ok := strings.Cut(r, "-")
+			if !ok {
+				hi = lo
+			}
+			a, _ := strconv.Atoi(lo)
+			b, _ := strconv.Atoi(hi)
+			n.slots = append(n.slots, [2]int{a, b})
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// paired reports whether s sees three masters, each followed by a replica.
+func (c *Cluster) paired(s *Server) bool {
+	text, err := s.Bulk("CLUSTER", "NODES")
+	if err != nil {
+		return false
+	}
+	nodes := parseNodes(text)
+	masters := 0
+	for _, m := range nodes {
+		if !m.isMaster || len(m.slots) == 0 {
+			continue
+		}
+		masters++
+		followed := false
+		for _, r := range nodes {
+			followed = followed || r.master == m.id
+		}
+		if !followed {
+			return false
+		}
+	}
+	return masters == 3
+}
+
+// Node is the test's server listening on addr.
+func (c *Cluster) Node(t testing.TB, addr string) *Server {
+	t.Helper()
+	for _, s := range c.Nodes {
+		if s.Addr == addr {
+			return s
+		}
+	}
+	t.Fatalf("no cluster node listens on %s", addr)
+	return nil
+}
+
+// Masters are the nodes serving slots, as the cluster sees them now.
+func (c *Cluster) Masters(t testing.TB) []*Server {
+	t.Helper()
+	var out []*Server
+	for _, n := range c.nodes(t) {
+		if n.isMaster && len(n.slots) > 0 && !n.failed {
+			out = append(out, c.Node(t, n.addr))
+		}
+	}
+	return out
+}
+
+// ReplicaOf is the replica of master, as the cluster sees it now.
+func (c *Cluster) ReplicaOf(t testing.TB, master *Server) *Server {
+	t.Helper()
+	nodes := c.nodes(t)
+	for _, m := range nodes {
+		if m.addr != master.Addr {
+			continue
+		}
+		for _, r := range nodes {
+			if r.master == m.id {
+				return c.Node(t, r.addr)
+			}
+		}
+	}
+	t.Fatalf("cluster node %s has no replica", master.Addr)
+	return nil
+}
+
+// WaitPromoted waits until the slots old served are served by another node
+// that reports itself a master (old was killed and its replica took over)
+// and every live node says cluster_state:ok, and returns that node.
+func (c *Cluster) WaitPromoted(t testing.TB, old *Server, limit time.Duration) *Server {
+	t.Helper()
+	var slots [][2]int
+	for _, n := range c.nodes(t) {
+		if n.addr == old.Addr {
+			slots = n.slots
+		}
+	}
+	if len(slots) == 0 {
+		t.Fatalf("cluster node %s serves no slot", old.Addr)
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		if s := c.servingMaster(t, old, slots[0][0]); s != nil {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no node took over the slots of %s within %s: %+v", old.Addr, limit, c.nodes(t))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// servingMaster is the live node other than old that serves slot, says it
+// is a master and sees the cluster ok, or nil.
+func (c *Cluster) servingMaster(t testing.TB, old *Server, slot int) *Server {
+	t.Helper()
+	for _, n := range c.nodes(t) {
+		if n.addr == old.Addr || !n.isMaster || n.failed {
+			continue
+		}
+		for _, r := range n.slots {
+			if slot < r[0] || slot > r[1] {
+				continue
+			}
+			s := c.Node(t, n.addr)
+			if role, err := s.Bulk("INFO", "replication"); err != nil || !strings.Contains(role, "role:master") {
+				return nil
+			}
+			for _, live := range c.Nodes {
+				if live == old || live.cmd == nil {
+					continue
+				}
+				if info, err := live.Bulk("CLUSTER", "INFO"); err != nil || !strings.Contains(info, "cluster_state:ok") {
+					return nil
+				}
+			}
+			return s
+		}
+	}
+	return nil
 }
 
 // Addrs are the nodes' host:port, the seeds a cluster client takes.
@@ -62,86 +301,4 @@ func (c *Cluster) Addrs() []string {
 		addrs[i] = s.Addr
 	}
 	return addrs
-}
-
-// Sentinel is a master redis-server watched by one redis-sentinel as
-// MasterName.
-type Sentinel struct {
-	Master     *Server
-	Addr       string // the sentinel's host:port
-	MasterName string
-	cmd        *exec.Cmd
-}
-
-// StartSentinel launches a master and a redis-sentinel monitoring it, and
-// waits until the sentinel names the master. A password, unless empty, is
-// the master's requirepass (the sentinel authenticates with it; the
-// sentinel itself asks none). Both stop when the test ends.
-func StartSentinel(t testing.TB, password string) *Sentinel {
-	t.Helper()
-	bin, err := exec.LookPath("redis-sentinel")
-	if err != nil {
-		t.Fatalf("redis-sentinel is required (apt-get install -y redis-sentinel): %v", err)
-	}
-	master := Start(t)
-	_, mport, _ := net.SplitHostPort(master.Addr)
-	port := strconv.Itoa(FreePort(t))
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "sentinel.conf")
-	cfg := fmt.Sprintf("port %s\nbind 127.0.0.1\nprotected-mode no\ndir %s\nsentinel monitor mymaster 127.0.0.1 %s 1\n", port, dir, mport)
-	if password != "" {
-		if reply, err := master.Do("CONFIG", "SET", "requirepass", password); err != nil || reply != "+OK" {
-			t.Fatalf("setting the master's password: %v %q", err, reply)
-		}
-		cfg += fmt.Sprintf("sentinel auth-pass mymaster %s\n", password)
-	}
-	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s := &Sentinel{Master: master, Addr: net.JoinHostPort("127.0.0.1", port), MasterName: "mymaster"}
-	s.cmd = exec.Command(bin, conf)
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting redis-sentinel: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
-	})
-	probe := &Server{Addr: s.Addr}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		reply, err := probe.Do("SENTINEL", "get-master-addr-by-name", s.MasterName)
-		if err == nil && reply == "*2" {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-sentinel on %s does not name %s: %v %q", s.Addr, s.MasterName, err, reply)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// Bulk sends one command and returns its bulk string reply (INFO,
-// CLUSTER INFO), or the first line of any other reply.
-func (s *Server) Bulk(args ...string) (string, error) {
-	var out string
-	err := s.roundTrip(args, func(r *bufio.Reader) error {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		line = strings.TrimRight(line, "\r\n")
-		n, err := strconv.Atoi(strings.TrimPrefix(line, "$"))
-		if !strings.HasPrefix(line, "$") || err != nil || n < 0 {
-			out = line
-			return nil
-		}
-		b := make([]byte, n+2)
-		if _, err := io.ReadFull(r, b); err != nil {
-			return err
-		}
-		out = string(b[:n])
-		return nil
-	})
-	return out, err
 }

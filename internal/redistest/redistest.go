@@ -6,6 +6,7 @@ package redistest
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"strconv"
@@ -21,6 +22,12 @@ type Server struct {
 	cmd  *exec.Cmd
 	t    testing.TB
 	args []string // added to every start, e.g. cluster mode
+	// probe is the key WaitReplicaOnline writes; in a Cluster, one of
+	// the node's shard. Default redistest:probe.
+	probe string
+	// auth, when set, are AUTH's arguments, sent before each command of
+	// Do and Bulk (a sentinel that asks for a password).
+	auth []string
 }
 
 // Start launches redis-server and waits until it answers PING. It is stopped
@@ -107,10 +114,23 @@ func (s *Server) roundTripRaw(cmds []byte, read func(*bufio.Reader) error) error
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if s.auth != nil {
+		cmds = append(command(append([]string{"AUTH"}, s.auth...)), cmds...)
+	}
 	if _, err := c.Write(cmds); err != nil {
 		return err
 	}
-	return read(bufio.NewReader(c))
+	r := bufio.NewReader(c)
+	if s.auth != nil {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if line != "+OK\r\n" {
+			return fmt.Errorf("AUTH: %s", strings.TrimSpace(line))
+		}
+	}
+	return read(r)
 }
 
 // command encodes args as one RESP command.
@@ -135,8 +155,8 @@ func FreePort(t testing.TB) int {
 }
 
 // StartReplica launches a redis-server replicating master and waits until
-// its link to the master is up. Stop and Restart it to take it away and
-// bring it back; it is stopped when the test ends.
+// the master's WAIT sees it. Stop and Restart it to take it away and bring
+// it back; it is stopped when the test ends.
 func StartReplica(t testing.TB, master *Server) *Server {
 	t.Helper()
 	// A full sync would otherwise wait 5 s for more replicas to join.
@@ -150,6 +170,21 @@ func StartReplica(t testing.TB, master *Server) *Server {
 	return r
 }
 
+// RestartAsReplicaOf starts s again after Stop, with the data it left, as
+// a replica of master (a killed master returning after a failover), and
+// waits until master's WAIT sees it.
+func (s *Server) RestartAsReplicaOf(master *Server) {
+	s.t.Helper()
+	if reply, err := master.Do("CONFIG", "SET", "repl-diskless-sync-delay", "0"); err != nil || reply != "+OK" {
+		s.t.Fatalf("setting the master's sync delay: %v %q", err, reply)
+	}
+	host, port, _ := net.SplitHostPort(master.Addr)
+	s.args = append(s.args, "--replicaof", host, port)
+	s.Restart()
+	s.WaitLinked()
+	master.WaitReplicaOnline()
+}
+
 // WaitReplicaOnline waits until a replica of the master s acknowledges a
 // write: what a WAIT needs. The replica's side of the link comes up first,
 // and a restarted replica's old entry can linger on the master, so the
@@ -159,7 +194,11 @@ func (s *Server) WaitReplicaOnline() {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var acked string
-		err := s.roundTripRaw(append(command([]string{"SET", "redistest:probe", "1"}), command([]string{"WAIT", "1", "200"})...),
+		probe := s.probe
+		if probe == "" {
+			probe = "redistest:probe"
+		}
+		err := s.roundTripRaw(append(command([]string{"SET", probe, "1"}), command([]string{"WAIT", "1", "200"})...),
 			func(r *bufio.Reader) error {
 				if _, err := r.ReadString('\n'); err != nil {
 					return err
@@ -198,4 +237,66 @@ func (s *Server) waitInfo(section, want string) {
 func (s *Server) WaitLinked() {
 	s.t.Helper()
 	s.waitInfo("replication", "master_link_status:up")
+}
+
+// Bulk sends one command and returns its bulk string reply (INFO,
+// CLUSTER INFO), or the first line of any other reply.
+func (s *Server) Bulk(args ...string) (string, error) {
+	var out string
+	err := s.roundTrip(args, func(r *bufio.Reader) error {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		n, err := strconv.Atoi(strings.TrimPrefix(line, "$"))
+		if !strings.HasPrefix(line, "$") || err != nil || n < 0 {
+			out = line
+			return nil
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return err
+		}
+		out = string(b[:n])
+		return nil
+	})
+	return out, err
+}
+
+// Strings sends one command and returns its reply as strings: the elements
+// of an array of bulk strings (nil elements as ""), or the one line of any
+// other reply.
+func (s *Server) Strings(args ...string) ([]string, error) {
+	var out []string
+	err := s.roundTrip(args, func(r *bufio.Reader) error {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		n, err := strconv.Atoi(strings.TrimPrefix(line, "*"))
+		if !strings.HasPrefix(line, "*") || err != nil {
+			out = []string{line}
+			return nil
+		}
+		for range n {
+			head, err := r.ReadString('\n')
+			if err != nil {
+				return err
+			}
+			size, err := strconv.Atoi(strings.TrimPrefix(strings.TrimRight(head, "\r\n"), "$"))
+			if err != nil || size < 0 {
+				out = append(out, "")
+				continue
+			}
+			b := make([]byte, size+2)
+			if _, err := io.ReadFull(r, b); err != nil {
+				return err
+			}
+			out = append(out, string(b[:size]))
+		}
+		return nil
+	})
+	return out, err
 }
