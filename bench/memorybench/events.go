@@ -68,15 +68,40 @@ func traceparent(rng *rand.Rand) string {
 	return fmt.Sprintf("00-%016x%016x-%016x-01", rng.Uint64(), rng.Uint64(), rng.Uint64())
 }
 
-// body is a JSON object of exactly size bytes (at least the frame's),
-// padded with random lowercase text.
+// body is a JSON object of exactly size bytes (at least the frame's)
+// shaped like a Stripe invoice: line items with random ids, amounts and
+// times, the rest of the last one's description random letters. Redis
+// stores it as it is; only the archive's gzip sees the shape.
 func body(rng *rand.Rand, id, typ string, size int) []byte {
-	head := fmt.Sprintf(`{"id":%q,"object":"event","type":%q,"created":1767225600,"data":{"object":{"description":"`, id, typ)
-	const tail = `"}}}`
+	head := fmt.Sprintf(`{"id":%q,"object":"event","api_version":"2024-06-20","created":%d,"type":%q,"livemode":true,`+
+		`"data":{"object":{"id":"in_%s","object":"invoice","customer":"cus_%s","currency":"usd","lines":[`,
+		id, 1767225600+rng.IntN(86400), typ, randID(rng, 24), randID(rng, 14))
+	const tail = `"}]}}}`
 	b := make([]byte, 0, size)
 	b = append(b, head...)
+	for {
+		item := fmt.Sprintf(`{"id":"il_%s","object":"line_item","amount":%d,"currency":"usd",`+
+			`"period":{"end":%d,"start":%d},"price":{"id":"price_%s","product":"prod_%s","unit_amount":%d},"quantity":%d},`,
+			randID(rng, 24), 100*rng.IntN(500), 1769904000+rng.IntN(86400), 1767225600+rng.IntN(86400),
+			randID(rng, 24), randID(rng, 14), 100*rng.IntN(100), 1+rng.IntN(5))
+		if len(b)+len(item)+len(`{"description":"`)+len(tail) > size {
+			break
+		}
+		b = append(b, item...)
+	}
+	b = append(b, `{"description":"`...)
 	for len(b) < size-len(tail) {
 		b = append(b, byte('a'+rng.IntN(26)))
 	}
 	return append(b, tail...)
+}
+
+const idChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func randID(rng *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = idChars[rng.IntN(len(idChars))]
+	}
+	return string(b)
 }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookgate/caddy-hookgate/archive"
 	"github.com/hookgate/caddy-hookgate/relay"
 )
 
@@ -55,6 +56,8 @@ type result struct {
 	nodes        int64 // listpack nodes (XINFO STREAM radix-tree-keys)
 	memoryUsage  int64 // MEMORY USAGE <stream> SAMPLES 0
 	appendedTook time.Duration
+	archived     int64         // bytes of the archive files of the n events
+	archiveTook  time.Duration // for the archive to write and ack them all
 }
 
 func main() {
@@ -191,6 +194,15 @@ func runCase(ctx context.Context, o options, p profile, size int, node string) (
 		r.namesBytes += len(k)
 		r.logical += len(k) + len(fmt.Sprint(v))
 	}
+	if r.archived, r.archiveTook, err = archiveAll(ctx, c, keys); err != nil {
+		return r, fmt.Errorf("archiving: %w", err)
+	}
+	// The archive's connection and group are read in usedBeforeDel too,
+	// so the difference is the stream's.
+	usedBeforeDel, err := usedMemory(ctx, c)
+	if err != nil {
+		return r, err
+	}
 	if err := c.Del(ctx, keys.Stream()).Err(); err != nil {
 		return r, err
 	}
@@ -198,8 +210,60 @@ func runCase(ctx context.Context, o options, p profile, size int, node string) (
 	if err != nil {
 		return r, err
 	}
-	r.stream = usedAfter - usedNoStream
+	r.stream = usedBeforeDel - usedNoStream
 	return r, nil
+}
+
+// archiveAll runs archive.Writer over the stream with the defaults of an
+// archive block (batches of 500, one fsync each) until it has acked every
+// entry, and returns the bytes its files hold and the time it took.
+func archiveAll(ctx context.Context, c *redis.Client, keys relay.Keys) (int64, time.Duration, error) {
+	dir, err := os.MkdirTemp("", "memorybench-archive-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	w, err := archive.New(c, archive.Config{Dir: dir, Keys: keys})
+	if err != nil {
+		return 0, 0, err
+	}
+	last, err := c.XRevRangeN(ctx, keys.Stream(), "+", "-", 1).Result()
+	if err != nil || len(last) != 1 {
+		return 0, 0, fmt.Errorf("reading the last entry: %v", err)
+	}
+	start := time.Now()
+	w.Start()
+	defer w.Stop()
+	deadline := start.Add(5 * time.Minute)
+	for {
+		groups, _ := c.XInfoGroups(ctx, keys.Stream()).Result()
+		done := false
+		for _, g := range groups {
+			done = done || (g.Name == archive.Group && g.Pending == 0 && g.LastDeliveredID == last[0].ID)
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, 0, fmt.Errorf("the archive did not catch up within 5 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	w.Stop()
+	files, err := archive.Files(dir, keys)
+	if err != nil {
+		return 0, 0, err
+	}
+	var size int64
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return 0, 0, err
+		}
+		size += st.Size()
+	}
+	return size, took, nil
 }
 
 func perEvent(b int64, n int) float64 { return float64(b) / float64(n) }
@@ -221,11 +285,15 @@ func report(o options, rs []result) string {
 	p("- each case: a fresh redis-server (no persistence), %d events appended through `relay.Appender` by %d concurrent senders "+
 		"(2 flushers, batches of up to 128, as ingest), one dedupe key each (`dedupe_ttl` 72 h), a traceparent on every event; "+
 		"bodies are JSON of exactly the size given. `used_memory` and RSS are read before and after; the stream is then deleted, "+
-		"and what that freed is the stream's part; the rest is the dedupe keys'.", o.n, o.senders)
+		"and what that freed is the stream's part; the rest of the growth is the dedupe keys'.", o.n, o.senders)
 	p("- profiles: `stripe` stores 1 audit header (`User-Agent`), `github` 5 (`X-Github-*`); both as ingest builds them.")
 	p("")
-	p("| profile | body | stream-node-max-bytes | used_memory / event | stream / event | dedupe keys / event (share) | RSS / event | entries per node | fields per entry | field names + values / entry (names) |")
-	p("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+	p("- archive: after the memory is read, `archive.Writer` (`archive` block defaults: batches of 500, one gzip member and fsync each, "+
+		"on the machine's disk) archives the %d entries; its files' size per event and its rate are the last two columns. "+
+		"Bodies are shaped like Stripe invoices (line items with random ids, amounts and times), which is what gzip sees.", o.n)
+	p("")
+	p("| profile | body | stream-node-max-bytes | used_memory / event | stream / event | dedupe keys / event (share) | RSS / event | entries per node | fields per entry | field names + values / entry (names) | archive on disk / event | archive rate |")
+	p("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
 		node := r.node
 		if node == "default" {
@@ -236,10 +304,10 @@ func report(o options, rs []result) string {
 		if r.nodes > 0 {
 			per = float64(r.n) / float64(r.nodes)
 		}
-		p("| %s | %d B | %s | %.0f B | %.0f B | %.0f B (%.1f %%) | %.0f B | %.1f | %d | %d B (%d B) |",
+		p("| %s | %d B | %s | %.0f B | %.0f B | %.0f B (%.1f %%) | %.0f B | %.1f | %d | %d B (%d B) | %.0f B | %.0f events/s |",
 			r.profile, r.size, node, perEvent(r.used, r.n), perEvent(r.stream, r.n),
 			perEvent(dedupe, r.n), 100*float64(dedupe)/float64(r.used), perEvent(r.rss, r.n),
-			per, r.fields, r.logical, r.namesBytes)
+			per, r.fields, r.logical, r.namesBytes, perEvent(r.archived, r.n), float64(r.n)/r.archiveTook.Seconds())
 	}
 	p("")
 	p("%s", endMarker)
