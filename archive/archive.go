@@ -51,9 +51,11 @@ type Config struct {
 	RotateBytes int64
 	// Daily also starts a new file at the first write of each UTC day.
 	Daily bool
-	// Keep is how many rotated files are kept, the oldest removed first;
-	// 0 keeps them all.
-	Keep int
+	// Keep is how many rotated files are kept, the oldest removed first,
+	// and KeepFor how long after its rotation a file is kept; 0 is no
+	// bound. With both, a file goes when either says so.
+	Keep    int
+	KeepFor time.Duration
 	// Batch is the most entries read, written and fsynced together.
 	// Default DefaultBatch.
 	Batch int
@@ -93,7 +95,7 @@ func New(rdb redis.UniversalClient, cfg Config) (*Writer, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("archive: no directory")
 	}
-	if cfg.RotateBytes < 0 || cfg.Keep < 0 || cfg.Batch < 0 {
+	if cfg.RotateBytes < 0 || cfg.Keep < 0 || cfg.KeepFor < 0 || cfg.Batch < 0 {
 		return nil, errors.New("archive: rotate, keep and batch must not be negative")
 	}
 	if cfg.RotateBytes == 0 {

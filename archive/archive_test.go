@@ -285,3 +285,34 @@ func TestASecondWriterOnTheSameFilesWaits(t *testing.T) {
 		t.Fatal("a second writer opened files another one holds")
 	}
 }
+
+func TestRotatedFilesOlderThanKeepForAreRemoved(t *testing.T) {
+	f := newFixture(t)
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f.writer(t, Config{Daily: true, KeepFor: 48 * time.Hour, Now: clock})
+	for day := range 5 {
+		mu.Lock()
+		now = time.Date(2026, 3, 1+day, 12, 0, 0, 0, time.UTC)
+		mu.Unlock()
+		f.store(t, day*5, 5)
+		waitUntil(t, 20*time.Second, "the day archived", func() bool { return f.caughtUp(t) })
+	}
+	rotated, err := Rotated(f.dir, fileBase(f.keys.Stream())+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range rotated {
+		names = append(names, filepath.Base(p))
+	}
+	want := []string{
+		"hookgate__events_-20260303T120000.000Z.jsonl.gz", // 48 h old at the last rotation: kept
+		"hookgate__events_-20260304T120000.000Z.jsonl.gz",
+		"hookgate__events_-20260305T120000.000Z.jsonl.gz",
+	}
+	if fmt.Sprint(names) != fmt.Sprint(want) {
+		t.Fatalf("rotated files %v, want %v", names, want)
+	}
+}

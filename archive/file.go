@@ -277,7 +277,7 @@ func (a *file) rotateIfDue(now time.Time) error {
 }
 
 // rotate renames the active file to <stream>-<UTC time, ms>.jsonl.gz, opens
-// a new one and removes the rotated files past Keep.
+// a new one and removes the rotated files past Keep or KeepFor.
 func (a *file) rotate(now time.Time) error {
 	// Names sort as the files were rotated: a name taken (two rotations
 	// within a millisecond, or a clock set back) moves on by a millisecond.
@@ -287,7 +287,7 @@ func (a *file) rotate(now time.Time) error {
 	}
 	var name string
 	for {
-		name = a.prefix + at.Format("20060102T150405.000Z") + ".jsonl.gz"
+		name = a.prefix + at.Format(stampLayout) + ".jsonl.gz"
 		if _, err := os.Lstat(filepath.Join(a.dir, name)); errors.Is(err, os.ErrNotExist) {
 			break
 		}
@@ -306,26 +306,34 @@ func (a *file) rotate(now time.Time) error {
 	if err := syncDir(a.dir); err != nil {
 		return err
 	}
-	return a.prune()
+	return a.prune(now)
 }
 
-// prune removes the oldest rotated files past Keep.
-func (a *file) prune() error {
-	if a.cfg.Keep == 0 {
-		return nil
-	}
+// prune removes the oldest rotated files past Keep and those rotated
+// longer than KeepFor before now.
+func (a *file) prune(now time.Time) error {
 	rotated, err := Rotated(a.dir, a.prefix)
 	if err != nil {
 		return err
 	}
-	for len(rotated) > a.cfg.Keep {
-		if err := os.Remove(rotated[0]); err != nil {
+	for i, path := range rotated {
+		old := a.cfg.Keep > 0 && len(rotated)-i > a.cfg.Keep
+		if a.cfg.KeepFor > 0 {
+			at, err := time.Parse(stampLayout, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), a.prefix), ".jsonl.gz"))
+			old = old || (err == nil && now.Sub(at) > a.cfg.KeepFor)
+		}
+		if !old {
+			break // the rest are newer
+		}
+		if err := os.Remove(path); err != nil {
 			return err
 		}
-		rotated = rotated[1:]
 	}
 	return nil
 }
+
+// stampLayout is the UTC time of a rotation in a rotated file's name.
+const stampLayout = "20060102T150405.000Z"
 
 // Rotated lists the rotated files of one stream in dir, oldest first; a
 // stream key's prefix is fileBase(stream)+"-".

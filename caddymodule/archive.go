@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -16,8 +17,8 @@ import (
 
 // Defaults of an archive block.
 const (
-	DefaultArchiveRotate = archive.DefaultRotateBytes
-	DefaultArchiveKeep   = 30
+	DefaultArchiveRotate  = archive.DefaultRotateBytes
+	DefaultArchiveKeepFor = 30 * 24 * time.Hour
 )
 
 // ArchiveConfig is an audit trail of one stream on disk: every stored
@@ -37,9 +38,12 @@ type ArchiveConfig struct {
 	// DailyOff turns off starting a new file at the first write of each
 	// UTC day.
 	DailyOff bool `json:"daily_off,omitempty"`
-	// Keep is how many rotated files are kept, the oldest removed first.
-	// Default 30; see KeepAll.
-	Keep int `json:"keep,omitempty"`
+	// Keep is how many rotated files are kept, the oldest removed first,
+	// and KeepFor how long after its rotation a file is kept; with both,
+	// a file goes when either says so. Default: KeepFor 30 days, no
+	// count; see KeepAll.
+	Keep    int            `json:"keep,omitempty"`
+	KeepFor caddy.Duration `json:"keep_for,omitempty"`
 	// KeepAll keeps every rotated file (keep 0).
 	KeepAll bool `json:"keep_all,omitempty"`
 }
@@ -50,7 +54,7 @@ type ArchiveConfig struct {
 //	    stream <name>     # the stream archived, default "events"; one archive per stream
 //	    rotate <size>     # a new file past this compressed size, default 100MiB
 //	    daily  on|off     # also a new file at the first write of each UTC day, default on
-//	    keep   <n>        # rotated files kept, oldest removed first, default 30; 0 keeps all
+//	    keep   <n>|<duration>...   # rotated files kept: a count (oldest removed first) and/or an age, default 30d; 0 keeps all
 //	}
 func parseArchive(d *caddyfile.Dispenser, app *App) error {
 	var c ArchiveConfig
@@ -77,15 +81,24 @@ func parseArchive(d *caddyfile.Dispenser, app *App) error {
 			}
 			c.DailyOff = v == "off"
 		case "keep":
-			var v string
-			if err := singleArg(d, &v); err != nil {
-				return err
+			args := d.RemainingArgs()
+			if len(args) == 0 || len(args) > 2 {
+				return d.Err("keep takes a count of files, an age, or both, e.g. keep 30d or keep 100 30d")
 			}
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return d.Errf("keep must be an integer >= 0, got %q", v)
+			for _, v := range args {
+				if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+					c.Keep, c.KeepAll = n, n == 0
+					continue
+				}
+				age, err := caddy.ParseDuration(v)
+				if err != nil || age <= 0 {
+					return d.Errf("keep: %q is neither a count >= 0 nor a duration", v)
+				}
+				c.KeepFor = caddy.Duration(age)
 			}
-			c.Keep, c.KeepAll = n, n == 0
+			if c.KeepAll && len(args) > 1 {
+				return d.Err("keep 0 keeps every file; give no age with it")
+			}
 		default:
 			return d.Errf("unknown archive option %q", d.Val())
 		}
@@ -135,13 +148,14 @@ func (a *App) provisionArchives() error {
 		}
 		seen[keys.Stream()] = true
 		cfg.Keys = keys
+		cfg.KeepFor = time.Duration(c.KeepFor)
 		switch {
 		case c.KeepAll:
-			cfg.Keep = 0
-		case c.Keep == 0:
-			cfg.Keep = DefaultArchiveKeep
+			cfg.Keep, cfg.KeepFor = 0, 0
+		case c.Keep == 0 && c.KeepFor == 0:
+			cfg.KeepFor = DefaultArchiveKeepFor
 		}
-		spec, _ := json.Marshal([]any{cfg.Dir, keys.Stream(), cfg.RotateBytes, cfg.Daily, cfg.Keep})
+		spec, _ := json.Marshal([]any{cfg.Dir, keys.Stream(), cfg.RotateBytes, cfg.Daily, cfg.Keep, cfg.KeepFor})
 		key := a.key + "|archive|" + string(spec)
 		val, _, err := archives.LoadOrNew(key, func() (caddy.Destructor, error) {
 			return archive.New(a.store.relays, cfg)
@@ -151,7 +165,7 @@ func (a *App) provisionArchives() error {
 		}
 		a.archives = append(a.archives, runningArchive{key: key, writer: val.(*archive.Writer)})
 		a.logger.Info("archiving a stream", zap.String("stream", keys.Stream()), zap.String("dir", cfg.Dir),
-			zap.Int64("rotate_bytes", cmp.Or(cfg.RotateBytes, DefaultArchiveRotate)), zap.Bool("daily", cfg.Daily), zap.Int("keep", cfg.Keep))
+			zap.Int64("rotate_bytes", cmp.Or(cfg.RotateBytes, DefaultArchiveRotate)), zap.Bool("daily", cfg.Daily), zap.Int("keep", cfg.Keep), zap.Duration("keep_for", cfg.KeepFor))
 	}
 	return nil
 }

@@ -193,7 +193,7 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	            stream <name>    # default "events"
 //	            rotate <size>    # a new file past this compressed size, default 100MiB
 //	            daily  on|off    # also a new file at the first write of each UTC day, default on
-//	            keep   <n>       # rotated files kept, default 30; 0 keeps all
+//	            keep   <n>|<duration>...   # rotated files kept, by count and/or age, default 30d; 0 keeps all
 //	        }
 //
 //	        relay <name> {                          # repeatable; the name is the consumer group

@@ -169,7 +169,8 @@ func gunzip(t *testing.T, path string) []byte {
 func TestWrongArchiveOptionsFailNamingTheirLine(t *testing.T) {
 	cases := []struct{ name, block, want string }{
 		{"unknown option", "archive /tmp/a {\n\t\t\tcolour red\n\t\t}", `unknown archive option "colour"`},
-		{"negative keep", "archive /tmp/a {\n\t\t\tkeep -1\n\t\t}", "keep must be an integer >= 0"},
+		{"negative keep", "archive /tmp/a {\n\t\t\tkeep -1\n\t\t}", `keep: "-1" is neither a count >= 0 nor a duration`},
+		{"keep all and an age", "archive /tmp/a {\n\t\t\tkeep 0 30d\n\t\t}", "keep 0 keeps every file"},
 		{"bad rotate size", "archive /tmp/a {\n\t\t\trotate big\n\t\t}", "rotate: invalid size"},
 		{"daily neither on nor off", "archive /tmp/a {\n\t\t\tdaily maybe\n\t\t}", "daily takes on or off"},
 		{"no path", "archive", "wrong argument count"},
@@ -196,7 +197,7 @@ func TestWrongArchiveOptionsFailNamingTheirLine(t *testing.T) {
 
 func TestArchiveAdaptsToCleanJSON(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "Caddyfile")
-	cfg := "{\n\thookgate {\n\t\tarchive /var/lib/hookgate/archive {\n\t\t\trotate 100MiB\n\t\t\tkeep 30\n\t\t\tdaily off\n\t\t}\n\t}\n}\nhttp://localhost:8080 {\n\trespond ok\n}\n"
+	cfg := "{\n\thookgate {\n\t\tarchive /var/lib/hookgate/archive {\n\t\t\trotate 100MiB\n\t\t\tkeep 30 90d\n\t\t\tdaily off\n\t\t}\n\t}\n}\nhttp://localhost:8080 {\n\trespond ok\n}\n"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestArchiveAdaptsToCleanJSON(t *testing.T) {
 	if err != nil {
 		t.Fatalf("adapt: %v\n%s", err, out)
 	}
-	if want := `"archives":[{"path":"/var/lib/hookgate/archive","rotate":104857600,"daily_off":true,"keep":30}]`; !strings.Contains(out, want) {
+	if want := `"archives":[{"path":"/var/lib/hookgate/archive","rotate":104857600,"daily_off":true,"keep":30,"keep_for":7776000000000000}]`; !strings.Contains(out, want) {
 		t.Fatalf("adapted JSON lacks %s:\n%s", want, out)
 	}
 }
