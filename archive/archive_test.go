@@ -316,3 +316,37 @@ func TestRotatedFilesOlderThanKeepForAreRemoved(t *testing.T) {
 		t.Fatalf("rotated files %v, want %v", names, want)
 	}
 }
+
+func TestAFileBegunOnAnEarlierDayRotatesAfterARestart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	yesterday := time.Now().UTC().AddDate(0, 0, -1)
+	// Entries stored yesterday (their ids say so), archived yesterday.
+	for i := range 3 {
+		id := fmt.Sprintf("%d-%d", yesterday.UnixMilli(), i)
+		if err := f.rdb.XAdd(ctx, &redis.XAddArgs{Stream: f.keys.Stream(), ID: id, Values: []any{
+			"id", fmt.Sprintf("evt_y%d", i), "source", "stripe", "tenant", "default", "type", "invoice.paid",
+			"received_at", yesterday.UnixMilli(), "body", "{}"}}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := New(f.rdb, Config{Dir: f.dir, Keys: f.keys, Daily: true, Now: func() time.Time { return yesterday }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Start()
+	waitUntil(t, 20*time.Second, "yesterday archived", func() bool { return f.caughtUp(t) })
+	w.Stop()
+
+	// Restarted today; the file was last written just now.
+	f.writer(t, Config{Daily: true})
+	f.store(t, 0, 1)
+	waitUntil(t, 20*time.Second, "today archived", func() bool { return f.caughtUp(t) })
+	rotated, err := Rotated(f.dir, fileBase(f.keys.Stream())+"-")
+	if err != nil || len(rotated) != 1 {
+		t.Fatalf("rotated files %v (%v), want yesterday's", rotated, err)
+	}
+	if lines, err := ReadFile(rotated[0]); err != nil || len(lines) != 3 {
+		t.Fatalf("yesterday's file holds %d lines (%v), want 3", len(lines), err)
+	}
+}

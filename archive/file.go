@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -100,7 +101,7 @@ func openFile(cfg Config, stream string, wanted map[string]bool) (*file, map[str
 		a.close()
 		return nil, nil, err
 	}
-	good, found, err := scan(a.f, wanted)
+	good, first, found, err := scan(a.f, wanted)
 	if err != nil {
 		a.close()
 		return nil, nil, err
@@ -127,7 +128,14 @@ func openFile(cfg Config, stream string, wanted map[string]bool) (*file, map[str
 	}
 	a.size = good
 	if good > 0 {
+		// When the file was begun, for daily rotation: its first entry's
+		// time (the entry id's milliseconds) is as close as it gets.
 		a.since = st.ModTime()
+		if ms, _, ok := strings.Cut(first, "-"); ok {
+			if n, err := strconv.ParseInt(ms, 10, 64); err == nil {
+				a.since = time.UnixMilli(n)
+			}
+		}
 	}
 	return a, found, nil
 }
@@ -165,19 +173,19 @@ func (c *countingReader) ReadByte() (byte, error) {
 }
 
 // scan reads f's gzip members from the start and returns the offset after
-// the last whole one, and which entries of wanted its lines name.
-func scan(f *os.File, wanted map[string]bool) (int64, map[string]bool, error) {
+// the last whole one, the entry of its first line, and which entries of
+// wanted its lines name.
+func scan(f *os.File, wanted map[string]bool) (good int64, first string, found map[string]bool, err error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return 0, nil, err
+		return 0, "", nil, err
 	}
 	cr := &countingReader{r: bufio.NewReader(f)}
-	found := map[string]bool{}
-	var good int64
+	found = map[string]bool{}
 	z := new(gzip.Reader)
 	for {
 		if err := z.Reset(cr); err != nil {
 			// io.EOF: the end, clean; anything else: a torn header.
-			return good, found, nil
+			return good, first, found, nil
 		}
 		z.Multistream(false)
 		var ids []string
@@ -196,14 +204,17 @@ func scan(f *os.File, wanted map[string]bool) (int64, map[string]bool, error) {
 			ids = append(ids, l.Entry)
 		}
 		if !ok {
-			return good, found, nil
+			return good, first, found, nil
 		}
 		// The decoder stops at the member's end; the trailer is checked
 		// once the reader is read to io.EOF.
 		if _, err := io.Copy(io.Discard, z); err != nil {
-			return good, found, nil
+			return good, first, found, nil
 		}
 		good = cr.n
+		if first == "" && len(ids) > 0 {
+			first = ids[0]
+		}
 		for _, id := range ids {
 			if wanted[id] {
 				found[id] = true
