@@ -155,7 +155,13 @@ func (w *Writer) run(ctx context.Context) {
 	fail := func(what string, err error) {
 		if msg := what + ": " + err.Error(); msg != failing {
 			failing = msg
-			w.logger.Warn("archive: "+what, zap.String("stream", w.stream), zap.String("dir", w.cfg.Dir), zap.Error(err))
+			log := w.logger.Warn
+			if errors.Is(err, errLocked) {
+				// A reload that changed the block: the old writer
+				// lets go once its config is cleaned up.
+				log = w.logger.Info
+			}
+			log("archive: "+what, zap.String("stream", w.stream), zap.String("dir", w.cfg.Dir), zap.Error(err))
 		}
 		select {
 		case <-ctx.Done():

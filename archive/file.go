@@ -21,6 +21,9 @@ import (
 	"github.com/hookgate/caddy-hookgate/relay"
 )
 
+// errLocked is the error of a directory another writer holds.
+var errLocked = errors.New("locked by another writer")
+
 // Line is one archived event: what the stream entry holds, decoded.
 type Line struct {
 	Entry       string            `json:"entry"`  // the stream entry id
@@ -93,7 +96,7 @@ func openFile(cfg Config, stream string, wanted map[string]bool) (*file, map[str
 	}
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		lock.Close()
-		return nil, nil, fmt.Errorf("%s is locked by another writer (another Caddy, or the config before a reload): %w", cfg.Dir, err)
+		return nil, nil, fmt.Errorf("%s: %w (another Caddy, or the config before a reload): %w", cfg.Dir, errLocked, err)
 	}
 	a := &file{cfg: cfg, dir: cfg.Dir, name: base + ".jsonl.gz", prefix: base + "-", lock: lock}
 	a.f, err = os.OpenFile(filepath.Join(cfg.Dir, a.name), os.O_CREATE|os.O_RDWR, 0o640)

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hookgate/caddy-hookgate/archive"
+	"github.com/hookgate/caddy-hookgate/internal/caddytest"
 	"github.com/hookgate/caddy-hookgate/internal/redistest"
 	"github.com/hookgate/caddy-hookgate/relay"
 )
@@ -207,5 +208,56 @@ func TestArchiveAdaptsToCleanJSON(t *testing.T) {
 	}
 	if want := `"archives":[{"path":"/var/lib/hookgate/archive","rotate":104857600,"daily_off":true,"keep":30,"keep_for":7776000000000000}]`; !strings.Contains(out, want) {
 		t.Fatalf("adapted JSON lacks %s:\n%s", want, out)
+	}
+}
+
+// A reload that changes the archive block hands the files over from the
+// old config's writer to the new one: nothing is missed or written twice.
+func TestArchiveCarriesOnAcrossReloads(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	keys, _ := relay.NewKeys("hookgate", "events")
+	dir := filepath.Join(t.TempDir(), "archive")
+	block := func(rotate string) string {
+		return fmt.Sprintf("archive %s {\n\t\t\trotate %s\n\t\t}", dir, rotate)
+	}
+	// caddytest.Start keeps the Redis URL for Reload.
+	c := caddytest.Start(t, caddyBin, srv.URL(), block("4KiB"), stripeRoute)
+	sent := 0
+	send := func(n int) {
+		for range n {
+			if s := postOnce(c.Base, fmt.Sprintf("evt_reload_%03d", sent)); s != 202 {
+				t.Fatalf("event %d: %d", sent, s)
+			}
+			sent++
+		}
+	}
+	send(20)
+	c.Reload(t, block("4KiB"), stripeRoute, "/same") // the same block: the writer runs on
+	send(20)
+	c.Reload(t, block("8KiB"), stripeRoute, "/changed") // another block: a new writer takes the files over
+	send(20)
+	waitFor(t, 30*time.Second, "the archive to hold every stored entry", func() bool {
+		return archiveCaughtUp(rdb, keys.Stream())
+	})
+	files, err := archive.Files(dir, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, path := range files {
+		lines, err := archive.ReadFile(path)
+		if err != nil {
+			t.Fatalf("not gzip JSON lines: %v", err)
+		}
+		for _, l := range lines {
+			seen[l.ID]++
+		}
+	}
+	for i := range sent {
+		if id := fmt.Sprintf("evt_reload_%03d", i); seen[id] != 1 {
+			t.Errorf("%s archived %d times", id, seen[id])
+		}
 	}
 }
