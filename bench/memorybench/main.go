@@ -266,6 +266,23 @@ func archiveAll(ctx context.Context, c *redis.Client, keys relay.Keys) (int64, t
 	return size, took, nil
 }
 
+// userArgs are the program's arguments but -results, which bench/memory.sh
+// passes itself.
+func userArgs() []string {
+	var out []string
+	args := os.Args[1:]
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-results" || a == "--results":
+			i++
+		case strings.HasPrefix(a, "-results=") || strings.HasPrefix(a, "--results="):
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func perEvent(b int64, n int) float64 { return float64(b) / float64(n) }
 
 const beginMarker, endMarker = "<!-- memory:begin -->", "<!-- memory:end -->"
@@ -281,7 +298,7 @@ func report(o options, rs []result) string {
 	p("- date: %s", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	p("- code: %s", codeRev())
 	p("- machine: %d CPUs; %s %s/%s; redis-server %s", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, redisVersion())
-	p("- command: `bench/memory.sh %s`", strings.Join(os.Args[1:], " "))
+	p("- command: `%s`", strings.TrimSpace("bench/memory.sh "+strings.Join(userArgs(), " ")))
 	p("- each case: a fresh redis-server (no persistence), %d events appended through `relay.Appender` by %d concurrent senders "+
 		"(2 flushers, batches of up to 128, as ingest), one dedupe key each (`dedupe_ttl` 72 h), a traceparent on every event; "+
 		"bodies are JSON of exactly the size given. `used_memory` and RSS are read before and after; the stream is then deleted, "+
