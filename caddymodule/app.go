@@ -81,6 +81,9 @@ type App struct {
 	// name is the consumer group, so it must stay the same across reloads
 	// for a relay to resume where it stopped.
 	Relays map[string]*RelayConfig `json:"relays,omitempty"`
+	// Archives write every event stored in a stream to rotated,
+	// compressed JSON lines on disk, one archive per stream.
+	Archives []*ArchiveConfig `json:"archives,omitempty"`
 	// MetricsOff leaves Hookgate's metrics out of Caddy's registry and
 	// its hot path, for measuring what they cost.
 	MetricsOff bool `json:"metrics_off,omitempty"`
@@ -89,14 +92,15 @@ type App struct {
 	// series of its own.
 	MetricsTenantLabel bool `json:"metrics_tenant_label,omitempty"`
 
-	store   *store
-	budget  budget
-	relays  []runningRelay
-	key     string
-	logger  *zap.Logger
-	signers *signerStreams // which stream each signer stores into
-	gauges  *gauges        // nil with metrics off
-	tracing *tracing       // the provider of Caddy's tracing, once a route saw it
+	store    *store
+	budget   budget
+	relays   []runningRelay
+	archives []runningArchive
+	key      string
+	logger   *zap.Logger
+	signers  *signerStreams // which stream each signer stores into
+	gauges   *gauges        // nil with metrics off
+	tracing  *tracing       // the provider of Caddy's tracing, once a route saw it
 }
 
 // CaddyModule returns the Caddy module information.
@@ -193,6 +197,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err // each names its option
 	}
 	a.store = val.(*store)
+	if err := a.provisionArchives(); err != nil {
+		return err
+	}
 	if err := a.provisionRelays(ctx); err != nil {
 		return err
 	}
@@ -211,12 +218,13 @@ func (a *App) Provision(ctx caddy.Context) error {
 	return reg.Register(a.gauges)
 }
 
-// Start starts the relays. Connections open on first use, so Caddy starts
+// Start starts the relays and the archives. Connections open on first use, so Caddy starts
 // even while Redis is down and ingest answers 503 until it is back.
 func (a *App) Start() error {
 	if err := a.startRelays(); err != nil {
 		return err
 	}
+	a.startArchives()
 	running.Store(a)
 	return nil
 }
@@ -238,8 +246,10 @@ func (a *App) Cleanup() error {
 	if a.store == nil {
 		return nil
 	}
+	// The writers use the store's client: released first.
+	errArchives := a.cleanupArchives()
 	_, err := stores.Delete(a.key)
-	return err
+	return errors.Join(errArchives, err)
 }
 
 // Interface guards

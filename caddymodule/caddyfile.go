@@ -191,6 +191,13 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	        metrics off          # leave Hookgate's metrics out (they are on by default)
 //	        metrics_tenant_label # the tenant as a label of the ingest metrics
 //
+//	        archive <dir> {      # repeatable, one per stream: every stored event as gzip JSON lines on disk
+//	            stream <name>    # default "events"
+//	            rotate <size>    # a new file past this compressed size, default 100MiB
+//	            daily  on|off    # also a new file at the first write of each UTC day, default on
+//	            keep   <n>|<duration>...   # rotated files kept, by count and/or age, default 30d; 0 keeps all
+//	        }
+//
 //	        relay <name> {                          # repeatable; the name is the consumer group
 //	            stream       <name>                 # default "events"; relays on one stream each get every event
 //	            to           <url>                  # required, e.g. https://wp.example.com/wp-json/hookgate/v1/events
@@ -305,6 +312,10 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 				return nil, d.ArgErr()
 			}
 			app.MetricsTenantLabel = true
+		case "archive":
+			if err := parseArchive(d, &app); err != nil {
+				return nil, err
+			}
 		case "relay":
 			if app.Relays == nil {
 				app.Relays = make(map[string]*RelayConfig)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,10 +49,24 @@ func appendFieldsAt(args []any, s *event.Stored, receivedAt *int64) ([]any, int)
 	if s.Traceparent != "" {
 		args = append(args, fieldTraceparent, &s.Traceparent)
 	}
+	// In name order: entries with the same fields in the same order as
+	// their listpack node's first entry are stored without field names.
+	var names [maxSortedHeaders]string
+	kept := names[:0]
 	for name, values := range s.Header {
 		if len(values) > 0 {
-			args = append(args, headerFieldName(name), &values[0])
+			kept = append(kept, name)
 		}
+	}
+	slices.Sort(kept)
+	for _, name := range kept {
+		v := &s.Header[name][0]
+		if *v == s.ID {
+			// The id again (X-GitHub-Delivery, webhook-id): stored
+			// empty, which no audit value is, and read back as the id.
+			v = &sameAsID
+		}
+		args = append(args, headerFieldName(name), v)
 	}
 	args = append(args, fieldBody, s.Body)
 	return args, len(args) - n
@@ -67,6 +82,14 @@ var (
 )
 
 const maxHeaderFields = 64
+
+// maxSortedHeaders is how many audit headers appendFieldsAt sorts without
+// allocating; a provider keeps at most a handful.
+const maxSortedHeaders = 16
+
+// sameAsID is the stored value of an audit header that repeats the event
+// id: empty, which an audit value never is (caddymodule's auditable).
+var sameAsID = ""
 
 func headerFieldName(name string) any {
 	if m := headerFields.Load(); m != nil {
@@ -118,7 +141,11 @@ func Decode(values map[string]any) (event.Stored, error) {
 			if s.Header == nil {
 				s.Header = http.Header{}
 			}
-			s.Header.Set(name, fmt.Sprint(v))
+			value := fmt.Sprint(v)
+			if value == sameAsID {
+				value = s.ID
+			}
+			s.Header.Set(name, value)
 		}
 	}
 	return s, nil
