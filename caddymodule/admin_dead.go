@@ -55,11 +55,11 @@ func serveDead(ctx context.Context, app *App, w http.ResponseWriter, r *http.Req
 		count = min(count, maxDeadCount)
 	}
 	after := q.Get("after")
-	if after != "" && !relay.IsEntryID(after) {
+	if after != "" && !relay.IsDeadID(after) {
 		return apiError(http.StatusBadRequest, "after must be a dead letter id such as 1700000000000-0, got %q", after)
 	}
 	// One more than asked tells whether a next page exists.
-	letters, err := relay.NewDeadLetters(app.store.relays, rl.Keys(), rl.Name()).List(ctx, after, int64(count)+1)
+	letters, err := relay.NewDeadLettersOf(app.store.relays, rl.Partitions(), rl.Name()).List(ctx, after, int64(count)+1)
 	if err != nil {
 		return redisError(err)
 	}
@@ -126,8 +126,8 @@ func (app *App) applyDead(ctx context.Context, w http.ResponseWriter, r *http.Re
 			return "", 0, apiError(http.StatusBadRequest, "ids is empty")
 		}
 		for _, id := range sel.IDs {
-			if !relay.IsEntryID(id) {
-				return "", 0, apiError(http.StatusBadRequest, "ids must be dead letter ids such as 1700000000000-0, got %q", id)
+			if !relay.IsDeadID(id) {
+				return "", 0, apiError(http.StatusBadRequest, "ids must be dead letter ids such as 1700000000000-0 (or 2/1700000000000-0 in partition 2), got %q", id)
 			}
 		}
 	case !sel.All:
@@ -141,7 +141,7 @@ func (app *App) applyDead(ctx context.Context, w http.ResponseWriter, r *http.Re
 			}
 		}
 	}
-	op := ops(relay.NewDeadLetters(app.store.relays, rl.Keys(), rl.Name()))
+	op := ops(relay.NewDeadLettersOf(app.store.relays, rl.Partitions(), rl.Name()))
 	switch {
 	case sel.IDs != nil:
 		n, err = op.ids(ctx, sel.IDs...)

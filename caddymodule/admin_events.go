@@ -142,7 +142,7 @@ func serveRedeliver(ctx context.Context, app *App, w http.ResponseWriter, r *htt
 		if to.Before(from) {
 			return apiError(http.StatusBadRequest, "to %s is before from %s", req.To, req.From)
 		}
-		n, err = relay.Redeliver(ctx, app.store.relays, rl.Keys(), rl.Name(), from, to)
+		n, err = relay.RedeliverOf(ctx, app.store.relays, rl.Partitions(), rl.Name(), from, to)
 		if err != nil {
 			return apiError(http.StatusServiceUnavailable, "redis: %v (queued %d before the error)", err, n)
 		}
@@ -155,7 +155,7 @@ func serveRedeliver(ctx context.Context, app *App, w http.ResponseWriter, r *htt
 				return apiError(http.StatusBadRequest, "ids must be stream entry ids such as 1700000000000-0, got %q", id)
 			}
 		}
-		n, err = relay.RedeliverIDs(ctx, app.store.relays, rl.Keys(), rl.Name(), req.IDs)
+		n, err = relay.RedeliverIDsOf(ctx, app.store.relays, rl.Partitions(), rl.Name(), req.IDs)
 		if err != nil {
 			return apiError(http.StatusServiceUnavailable, "redis: %v (queued %d before the error)", err, n)
 		}

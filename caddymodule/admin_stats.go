@@ -45,7 +45,7 @@ func serveStats(ctx context.Context, app *App, w http.ResponseWriter, _ *http.Re
 			if rr.relay.Keys().Name() != keys.Name() {
 				continue
 			}
-			st, err := relay.ReadStats(ctx, app.store.relays, keys, rr.name)
+			st, err := relay.ReadStatsOf(ctx, app.store.relays, rr.relay.Partitions(), rr.name)
 			if err != nil {
 				return redisError(err)
 			}

@@ -77,6 +77,9 @@ type App struct {
 	// Durability is what a 202 waits for beyond Redis executing the
 	// append. Default acked; see Durability.
 	Durability *Durability `json:"durability,omitempty"`
+	// Streams lay out the streams that need more than the defaults: their
+	// partitions and retention, by stream name.
+	Streams map[string]*StreamConfig `json:"streams,omitempty"`
 	// Relays deliver stored events to their targets, keyed by name; the
 	// name is the consumer group, so it must stay the same across reloads
 	// for a relay to resume where it stopped.
@@ -93,6 +96,7 @@ type App struct {
 	MetricsTenantLabel bool `json:"metrics_tenant_label,omitempty"`
 
 	store    *store
+	places   *placements
 	budget   budget
 	relays   []runningRelay
 	archives []runningArchive
@@ -200,6 +204,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if err := a.provisionArchives(); err != nil {
 		return err
 	}
+	if err := a.checkOrdering(); err != nil {
+		return err
+	}
 	if err := a.provisionRelays(ctx); err != nil {
 		return err
 	}
@@ -209,7 +216,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.gauges = &gauges{rdb: a.store.relays}
 	for _, r := range a.relays {
 		a.gauges.relays = append(a.gauges.relays, r.relay)
-		a.gauges.stream(r.stream, r.relay.Keys())
+		a.gauges.stream(r.stream, r.relay.Partitions())
 	}
 	reg := ctx.GetMetricsRegistry()
 	if err := registerMetrics(reg, a.MetricsTenantLabel); err != nil {
@@ -221,7 +228,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 // Start starts the relays and the archives. Connections open on first use, so Caddy starts
 // even while Redis is down and ingest answers 503 until it is back.
 func (a *App) Start() error {
+	a.startPlacements()
 	if err := a.startRelays(); err != nil {
+		a.stopPlacements()
 		return err
 	}
 	a.startArchives()
@@ -233,6 +242,7 @@ func (a *App) Start() error {
 // bound; Cleanup releases the shared store.
 func (a *App) Stop() error {
 	running.CompareAndSwap(a, nil)
+	defer a.stopPlacements()
 	return stopRelays(a.relays)
 }
 

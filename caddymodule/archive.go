@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -147,7 +148,6 @@ func (a *App) provisionArchives() error {
 			return fmt.Errorf("archive %s: stream %q is archived already; one archive per stream", c.Path, stream)
 		}
 		seen[keys.Stream()] = true
-		cfg.Keys = keys
 		cfg.KeepFor = time.Duration(c.KeepFor)
 		switch {
 		case c.KeepAll:
@@ -155,18 +155,36 @@ func (a *App) provisionArchives() error {
 		case c.Keep == 0 && c.KeepFor == 0:
 			cfg.KeepFor = DefaultArchiveKeepFor
 		}
-		spec, _ := json.Marshal([]any{cfg.Dir, keys.Stream(), cfg.RotateBytes, cfg.Daily, cfg.Keep, cfg.KeepFor})
-		key := a.key + "|archive|" + string(spec)
-		val, _, err := archives.LoadOrNew(key, func() (caddy.Destructor, error) {
-			return archive.New(a.store.relays, cfg)
-		})
-		if err != nil {
-			return fmt.Errorf("archive %s: %w", c.Path, err)
+		// A writer per partition: one reads one slot. Partition p > 0
+		// writes to p<p> under the directory, so a stream of one
+		// partition keeps the layout it had.
+		for p := range a.partitionsOf(stream) {
+			pcfg := cfg
+			pcfg.Keys = keys.Partition(p)
+			if p > 0 {
+				pcfg.Dir = filepath.Join(cfg.Dir, "p"+strconv.Itoa(p))
+			}
+			if err := a.provisionArchive(c.Path, pcfg); err != nil {
+				return err
+			}
 		}
-		a.archives = append(a.archives, runningArchive{key: key, writer: val.(*archive.Writer)})
-		a.logger.Info("archiving a stream", zap.String("stream", keys.Stream()), zap.String("dir", cfg.Dir),
-			zap.Int64("rotate_bytes", cmp.Or(cfg.RotateBytes, DefaultArchiveRotate)), zap.Bool("daily", cfg.Daily), zap.Int("keep", cfg.Keep), zap.Duration("keep_for", cfg.KeepFor))
 	}
+	return nil
+}
+
+// provisionArchive builds, or keeps from the config before, one writer.
+func (a *App) provisionArchive(path string, cfg archive.Config) error {
+	spec, _ := json.Marshal([]any{cfg.Dir, cfg.Keys.Stream(), cfg.RotateBytes, cfg.Daily, cfg.Keep, cfg.KeepFor})
+	key := a.key + "|archive|" + string(spec)
+	val, _, err := archives.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return archive.New(a.store.relays, cfg)
+	})
+	if err != nil {
+		return fmt.Errorf("archive %s: %w", path, err)
+	}
+	a.archives = append(a.archives, runningArchive{key: key, writer: val.(*archive.Writer)})
+	a.logger.Info("archiving a stream", zap.String("stream", cfg.Keys.Stream()), zap.String("dir", cfg.Dir),
+		zap.Int64("rotate_bytes", cmp.Or(cfg.RotateBytes, DefaultArchiveRotate)), zap.Bool("daily", cfg.Daily), zap.Int("keep", cfg.Keep), zap.Duration("keep_for", cfg.KeepFor))
 	return nil
 }
 

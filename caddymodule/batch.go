@@ -38,14 +38,9 @@ func (h *Handler) ingestBatch(w http.ResponseWriter, r *http.Request, body []byt
 	if h.LogPayloads > 0 && h.logger.Core().Enabled(zap.DebugLevel) {
 		res.payload = payload(body, h.LogPayloads)
 	}
-	if h.ordered != nil {
-		for i := range events {
-			dedupe[i].Queues = h.keys.QueuesOf(h.ordered, &events[i])
-		}
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(h.app.Timeout))
 	defer cancel()
-	outcomes, err := h.app.store.appender.AppendBatch(ctx, h.keys, time.Duration(h.DedupeTTL), events, dedupe)
+	outcomes, err := h.appendBatch(ctx, events, dedupe)
 	if err != nil {
 		// As for one event: the body may still be read, so it is not reused.
 		h.logger.Error("batch may not be stored; asking the provider to retry",
@@ -74,6 +69,68 @@ func (h *Handler) ingestBatch(w http.ResponseWriter, r *http.Request, body []byt
 	}
 	res.err = replyBatch(w, res.status, res.outcome.String(), accepted, len(events)-accepted)
 	return res
+}
+
+// appendBatch stores a batch: in one script call, or on a partitioned
+// stream one per partition its elements go to, since one call touches one
+// slot and each element's dedupe keys live in its own partition. A batch
+// with a one-time value goes whole to that value's partition.
+func (h *Handler) appendBatch(ctx context.Context, events []event.Stored, dedupe []relay.Dedupe) ([]relay.Outcome, error) {
+	ttl := time.Duration(h.DedupeTTL)
+	if h.layout.N() == 1 || dedupe[0].Replay != "" {
+		keys, err := h.place(ctx, &events[0], &dedupe[0])
+		if err != nil {
+			return nil, err
+		}
+		for i := 1; i < len(events); i++ {
+			if err := h.placeIn(ctx, keys, dedupe[0].Replay, &events[i], &dedupe[i]); err != nil {
+				return nil, err
+			}
+		}
+		return h.app.store.appender.AppendBatch(ctx, keys, ttl, events, dedupe)
+	}
+	groups := map[string][]int{}
+	parts := map[string]relay.Keys{}
+	var order []string
+	for i := range events {
+		keys, err := h.place(ctx, &events[i], &dedupe[i])
+		if err != nil {
+			return nil, err
+		}
+		tag := keys.Stream()
+		if _, ok := parts[tag]; !ok {
+			parts[tag] = keys
+			order = append(order, tag)
+		}
+		groups[tag] = append(groups[tag], i)
+	}
+	out := make([]relay.Outcome, len(events))
+	for _, tag := range order {
+		idx := groups[tag]
+		evs, ds := make([]event.Stored, len(idx)), make([]relay.Dedupe, len(idx))
+		for j, i := range idx {
+			evs[j], ds[j] = events[i], dedupe[i]
+		}
+		res, err := h.app.store.appender.AppendBatch(ctx, parts[tag], ttl, evs, ds)
+		if err != nil {
+			return nil, err // some groups may be stored: the retry finds them duplicates
+		}
+		for j, i := range idx {
+			out[i] = res[j]
+		}
+	}
+	return out, nil
+}
+
+// placeIn places a batch element in the partition keys of its batch.
+func (h *Handler) placeIn(ctx context.Context, keys relay.Keys, replay string, st *event.Stored, d *relay.Dedupe) error {
+	if _, err := h.layout.Place(ctx, h.app.store.rdb, replay, st.Source, d); err != nil {
+		return err
+	}
+	if h.ordered != nil {
+		d.Queues = keys.QueuesOf(h.ordered, st)
+	}
+	return nil
 }
 
 // replyBatch writes {"status":…,"accepted":n,"duplicates":m}.

@@ -316,6 +316,10 @@ func parseGlobal(d *caddyfile.Dispenser, _ any) (any, error) {
 			if err := parseArchive(d, &app); err != nil {
 				return nil, err
 			}
+		case "stream":
+			if err := parseStream(d, &app); err != nil {
+				return nil, err
+			}
 		case "relay":
 			if app.Relays == nil {
 				app.Relays = make(map[string]*RelayConfig)

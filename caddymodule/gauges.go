@@ -39,7 +39,7 @@ type gauges struct {
 	relays []*relay.Relay
 
 	mu      sync.Mutex
-	streams map[string]relay.Keys // by stream name
+	streams map[string][]relay.Keys // each partition, by stream name
 	snap    snapshot
 	running chan struct{} // closed when the refresh in flight ends; nil when none
 }
@@ -51,11 +51,11 @@ type snapshot struct {
 }
 
 // stream adds a stream whose length is shown.
-func (g *gauges) stream(name string, keys relay.Keys) {
+func (g *gauges) stream(name string, keys []relay.Keys) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.streams == nil {
-		g.streams = map[string]relay.Keys{}
+		g.streams = map[string][]relay.Keys{}
 	}
 	g.streams[name] = keys
 }
@@ -122,7 +122,7 @@ func (g *gauges) refresh(done chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), gaugeTimeout)
 	defer cancel()
 	g.mu.Lock()
-	streams := make(map[string]relay.Keys, len(g.streams))
+	streams := make(map[string][]relay.Keys, len(g.streams))
 	for k, v := range g.streams {
 		streams[k] = v
 	}
@@ -130,13 +130,13 @@ func (g *gauges) refresh(done chan struct{}) {
 	next := snapshot{relays: map[string]relay.RelayStats{}, lengths: map[string]int64{}}
 	read := 0
 	for _, r := range g.relays {
-		if st, err := relay.ReadStats(ctx, g.rdb, r.Keys(), r.Name()); err == nil {
+		if st, err := relay.ReadStatsOf(ctx, g.rdb, r.Partitions(), r.Name()); err == nil {
 			next.relays[r.Name()] = st
 			read++
 		}
 	}
 	for name, keys := range streams {
-		if n, err := relay.ReadStreamLength(ctx, g.rdb, keys); err == nil {
+		if n, err := relay.ReadStreamLengthOf(ctx, g.rdb, keys); err == nil {
 			next.lengths[name] = n
 			read++
 		}

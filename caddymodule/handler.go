@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,6 +93,7 @@ type Handler struct {
 	scopes  []string // every dedupe scope of the route, for the stream check
 	keys    relay.Keys
 	ordered []relay.Ordered // the relays with order_by on the stream
+	layout  *relay.Placement
 	app     *App
 	now     func() time.Time
 	logger  *zap.Logger
@@ -171,10 +173,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("webhook %s: %w", h.source, err)
 	}
 	if h.app.gauges != nil {
-		h.app.gauges.stream(h.Stream, h.keys)
+		h.app.gauges.stream(h.Stream, h.app.partsOf(h.Stream))
 	}
 	if h.ordered, err = h.app.orderedOn(h.Stream); err != nil {
 		return fmt.Errorf("webhook %s: %w", h.source, err)
+	}
+	h.layout = h.app.placement(h.Stream, h.keys, time.Duration(h.DedupeTTL))
+	if h.ordered != nil && h.layout.N() > 1 && (h.source == "jwt" || h.source == "mailgun") {
+		return fmt.Errorf("webhook %s: stream %s has %d partitions and an ordered relay: %s events are placed by their one-time value, "+
+			"so their order could not be kept; give the route a stream of its own", h.source, h.Stream, h.layout.N(), h.source)
 	}
 	for _, scope := range h.scopes {
 		if other, ok := h.app.signers.claim(h.source, scope, h.Stream); !ok {
@@ -183,6 +190,26 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 	}
 	return nil
+}
+
+// place picks the partition of an event and fills in what its append
+// needs beyond the dedupe key: the ordering queues and, while the stream
+// has another recent layout, its keys there.
+func (h *Handler) place(ctx context.Context, st *event.Stored, d *relay.Dedupe) (relay.Keys, error) {
+	key := d.ID
+	if d.Replay != "" {
+		key = d.Replay
+	} else if h.ordered != nil {
+		key = cmp.Or(h.ordered[0].By.Key(st), key)
+	}
+	keys, err := h.layout.Place(ctx, h.app.store.rdb, key, st.Source, d)
+	if err != nil {
+		return keys, err
+	}
+	if h.ordered != nil {
+		d.Queues = keys.QueuesOf(h.ordered, st)
+	}
+	return keys, nil
 }
 
 // Validate checks the limits.
@@ -330,10 +357,11 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) ingested {
 		return res
 	}
 
-	if h.ordered != nil {
-		dedupe.Queues = h.keys.QueuesOf(h.ordered, &stored)
+	var outcome relay.Outcome
+	keys, err := h.place(r.Context(), &stored, &dedupe)
+	if err == nil {
+		outcome, err = h.app.store.appender.AppendWithin(r.Context(), time.Duration(h.app.Timeout), keys, time.Duration(h.DedupeTTL), &stored, dedupe)
 	}
-	outcome, err := h.app.store.appender.AppendWithin(r.Context(), time.Duration(h.app.Timeout), h.keys, time.Duration(h.DedupeTTL), &stored, dedupe)
 	res := ingested{id: stored.ID, tenant: stored.Tenant, typ: stored.Type}
 	if h.LogPayloads > 0 && h.logger.Core().Enabled(zap.DebugLevel) {
 		res.payload = payload(body, h.LogPayloads)

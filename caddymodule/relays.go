@@ -72,9 +72,10 @@ type RelayConfig struct {
 	// ClaimAfter is how long an entry stays pending with a dead consumer
 	// before another takes it over. Default 1m.
 	ClaimAfter caddy.Duration `json:"claim_after,omitempty"`
-	// Retention is the age past which entries are trimmed from the stream
-	// and the dead-letter stream. Default 7d. An entry some relay has not
-	// finished is kept, however old.
+	// Retention is the age past which dead letters are trimmed. Default
+	// 7d. Set, it also keeps the stream's finished entries as long, unless
+	// the stream's own block sets its retention (default 24h). An entry
+	// some relay has not finished is kept, however old.
 	Retention caddy.Duration `json:"retention,omitempty"`
 	// Start is where a relay whose consumer group does not exist yet (a new
 	// or renamed relay) begins: "new" (default) delivers the events stored
@@ -187,13 +188,14 @@ func (a *App) provisionRelays(ctx caddy.Context) error {
 		if err != nil {
 			return fmt.Errorf("relay %q: %w", name, err)
 		}
+		keep[cfg.Keys.Name()] = max(keep[cfg.Keys.Name()], cfg.Retention)
 		cfg.Retention = cmp.Or(cfg.Retention, relay.DefaultRetention)
-		keep[cfg.Keys.Stream()] = max(keep[cfg.Keys.Stream()], cfg.Retention)
+		cfg.Partitions = a.partitionsOf(cfg.Keys.Name())
 		cfgs[i] = cfg
 	}
 	for i, name := range names {
 		cfg := cfgs[i]
-		cfg.StreamRetention = keep[cfg.Keys.Stream()]
+		cfg.StreamRetention = a.streamRetention(cfg.Keys.Name(), keep)
 		cfg.Consumer = consumerName()
 		cfg.Tracing = a.tracing.provider
 		logger := ctx.Logger().Named("relay." + name)
@@ -300,6 +302,16 @@ func (rc *RelayConfig) relayConfig(name, prefix string, repl *caddy.Replacer) (r
 		Retention:   time.Duration(rc.Retention),
 		Rate:        rc.RatePerSecond,
 	}, nil
+}
+
+// streamRetention is how long stream keeps finished entries: its stream
+// block's retention, else the longest a relay reading it sets, else
+// DefaultStreamRetention. relayKeep holds the relays' own, by stream.
+func (a *App) streamRetention(stream string, relayKeep map[string]time.Duration) time.Duration {
+	if sc := a.Streams[stream]; sc != nil && sc.Retention > 0 {
+		return time.Duration(sc.Retention)
+	}
+	return cmp.Or(relayKeep[stream], DefaultStreamRetention)
 }
 
 // orderedOn lists the relays with order_by that read stream, for ingest

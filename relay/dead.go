@@ -1,11 +1,14 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,40 +35,125 @@ type DeadLetter struct {
 	LastAttempt  time.Time
 }
 
-// DeadLetters reads and replays one relay's dead-letter stream.
+// DeadLetters reads and replays one relay's dead-letter streams, one per
+// partition. A dead letter of partition p > 0 is named "<p>/<id>": entry
+// ids repeat across streams.
 type DeadLetters struct {
-	rdb    redis.UniversalClient
-	dead   string
-	replay string
-	retry  string
-	stream string
+	rdb   redis.UniversalClient
+	parts []deadPart
+}
+
+type deadPart struct {
+	dead, replay, retry, stream string
 }
 
 // NewDeadLetters names the dead-letter stream of relay name on keys' stream.
 func NewDeadLetters(rdb redis.UniversalClient, keys Keys, name string) *DeadLetters {
-	return &DeadLetters{rdb: rdb, dead: keys.Dead(name), replay: keys.Replay(name), retry: keys.Retry(name), stream: keys.Stream()}
+	return NewDeadLettersOf(rdb, []Keys{keys}, name)
 }
 
-// List returns up to count dead letters, oldest first, after the dead
-// stream id after ("" from the start).
+// NewDeadLettersOf names relay name's dead-letter streams of every
+// partition in parts (Relay.Partitions), in partition order.
+func NewDeadLettersOf(rdb redis.UniversalClient, parts []Keys, name string) *DeadLetters {
+	d := &DeadLetters{rdb: rdb}
+	for _, k := range parts {
+		d.parts = append(d.parts, deadPart{dead: k.Dead(name), replay: k.Replay(name), retry: k.Retry(name), stream: k.Stream()})
+	}
+	return d
+}
+
+// IsDeadID says whether s names a dead letter: an entry id, or "<p>/" and
+// one for partition p > 0.
+func IsDeadID(s string) bool {
+	_, id, ok := splitDeadID(s)
+	return ok && IsEntryID(id)
+}
+
+func splitDeadID(s string) (part int, id string, ok bool) {
+	p, rest, found := strings.Cut(s, "/")
+	if !found {
+		return 0, s, true
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n >= MaxPartitions || strconv.Itoa(n) != p {
+		return 0, "", false
+	}
+	return n, rest, true
+}
+
+func deadID(part int, id string) string {
+	if part == 0 {
+		return id
+	}
+	return strconv.Itoa(part) + "/" + id
+}
+
+// List returns up to count dead letters, oldest first (by id, then
+// partition), after the dead letter after ("" from the start).
 func (d *DeadLetters) List(ctx context.Context, after string, count int64) ([]DeadLetter, error) {
-	start := "-"
-	if after != "" {
-		start = "(" + after
+	ap, aid, ok := splitDeadID(after)
+	if !ok {
+		return nil, fmt.Errorf("listing dead letters: %q names no dead letter", after)
 	}
-	msgs, err := d.rdb.XRangeN(ctx, d.dead, start, "+", count).Result()
-	if err != nil {
-		return nil, fmt.Errorf("listing dead letters: %w", err)
+	type found struct {
+		part int
+		msg  redis.XMessage
 	}
-	out := make([]DeadLetter, 0, len(msgs))
-	for _, m := range msgs {
-		l, err := deadLetterOf(m)
+	var all []found
+	for p, part := range d.parts {
+		start := "-"
+		switch {
+		case after == "":
+		case p <= ap:
+			start = "(" + aid
+		default:
+			start = aid
+		}
+		msgs, err := d.rdb.XRangeN(ctx, part.dead, start, "+", count).Result()
+		if err != nil {
+			return nil, fmt.Errorf("listing dead letters: %w", err)
+		}
+		for _, m := range msgs {
+			all = append(all, found{p, m})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b found) int { return compareEntryIDs(a.msg.ID, b.msg.ID) })
+	out := make([]DeadLetter, 0, min(int64(len(all)), count))
+	for _, f := range all[:min(int64(len(all)), count)] {
+		l, err := deadLetterOf(f.msg)
 		if err != nil {
 			return nil, err
 		}
+		l.ID = deadID(f.part, f.msg.ID)
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// compareEntryIDs orders stream entry ids as Redis does.
+func compareEntryIDs(a, b string) int {
+	ams, aseq, _ := strings.Cut(a, "-")
+	bms, bseq, _ := strings.Cut(b, "-")
+	an, _ := strconv.ParseUint(ams, 10, 64)
+	bn, _ := strconv.ParseUint(bms, 10, 64)
+	if an != bn {
+		return cmp.Compare(an, bn)
+	}
+	as, _ := strconv.ParseUint(aseq, 10, 64)
+	bs, _ := strconv.ParseUint(bseq, 10, 64)
+	return cmp.Compare(as, bs)
+}
+
+// byPart sorts ids by the partition they name; ids of no partition of d
+// are left out.
+func (d *DeadLetters) byPart(ids []string) map[int][]string {
+	out := map[int][]string{}
+	for _, s := range ids {
+		if p, id, ok := splitDeadID(s); ok && p < len(d.parts) {
+			out[p] = append(out[p], id)
+		}
+	}
+	return out
 }
 
 // deadLetterOf reads one dead-letter stream entry.
@@ -90,15 +178,17 @@ func deadLetterOf(m redis.XMessage) (DeadLetter, error) {
 // stream are skipped. Many ids go in batches of batchSize.
 func (d *DeadLetters) Replay(ctx context.Context, ids ...string) (int, error) {
 	total := 0
-	for chunk := range chunks(ids) {
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		n, err := replayScript.Run(ctx, d.rdb, []string{d.dead, d.replay}, args...).Int()
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("replaying dead letters: %w", err)
+	for p, ids := range d.byPart(ids) {
+		for chunk := range chunks(ids) {
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
+			}
+			n, err := replayScript.Run(ctx, d.rdb, []string{d.parts[p].dead, d.parts[p].replay}, args...).Int()
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("replaying dead letters: %w", err)
+			}
 		}
 	}
 	return total, nil
@@ -118,15 +208,18 @@ func (d *DeadLetters) ReplayMatching(ctx context.Context, m DeadMatch) (int, err
 // A dead head that blocks its key (on_dead block) lets the key go on.
 func (d *DeadLetters) Purge(ctx context.Context, ids ...string) (int, error) {
 	total := 0
-	for chunk := range chunks(ids) {
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		n, err := purgeScript.Run(ctx, d.rdb, []string{d.dead, d.retry, d.stream}, args...).Int()
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("purging dead letters: %w", err)
+	for p, ids := range d.byPart(ids) {
+		part := d.parts[p]
+		for chunk := range chunks(ids) {
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
+			}
+			n, err := purgeScript.Run(ctx, d.rdb, []string{part.dead, part.retry, part.stream}, args...).Int()
+			total += n
+			if err != nil {
+				return total, fmt.Errorf("purging dead letters: %w", err)
+			}
 		}
 	}
 	return total, nil
@@ -180,13 +273,26 @@ func (m DeadMatch) keep(msg redis.XMessage) bool {
 // and a loop until empty would never end.
 // keep, when not nil, picks the letters of each page do is applied to.
 func (d *DeadLetters) each(ctx context.Context, keep func(redis.XMessage) bool, do func(context.Context, ...string) (int, error)) (int, error) {
-	last, err := d.rdb.XRevRangeN(ctx, d.dead, "+", "-", 1).Result()
+	total := 0
+	for p, part := range d.parts {
+		n, err := d.eachIn(ctx, p, part.dead, keep, do)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// eachIn is each over the dead stream of partition p.
+func (d *DeadLetters) eachIn(ctx context.Context, p int, dead string, keep func(redis.XMessage) bool, do func(context.Context, ...string) (int, error)) (int, error) {
+	last, err := d.rdb.XRevRangeN(ctx, dead, "+", "-", 1).Result()
 	if err != nil || len(last) == 0 {
 		return 0, err
 	}
 	total, start := 0, "-"
 	for {
-		msgs, err := d.rdb.XRangeN(ctx, d.dead, start, last[0].ID, batchSize).Result()
+		msgs, err := d.rdb.XRangeN(ctx, dead, start, last[0].ID, batchSize).Result()
 		if err != nil {
 			return total, fmt.Errorf("reading dead letters: %w", err)
 		}
@@ -196,7 +302,7 @@ func (d *DeadLetters) each(ctx context.Context, keep func(redis.XMessage) bool, 
 		ids := make([]string, 0, len(msgs))
 		for _, m := range msgs {
 			if keep == nil || keep(m) {
-				ids = append(ids, m.ID)
+				ids = append(ids, deadID(p, m.ID))
 			}
 		}
 		if len(ids) > 0 {

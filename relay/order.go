@@ -66,6 +66,10 @@ func ParseOrderBy(spec string) (OrderBy, error) {
 	return o, nil
 }
 
+// Signed reports whether o reads only what a body-signing scheme covers:
+// a JSON path into the body, or the route's source.
+func (o OrderBy) Signed() bool { return o.kind == 'p' || o.kind == 's' }
+
 // Ordered reports whether o orders anything.
 func (o OrderBy) Ordered() bool { return o.kind != 0 }
 

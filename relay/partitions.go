@@ -78,17 +78,34 @@ func Partitions(ctx context.Context, rdb redis.UniversalClient, k Keys, n int) (
 type Placement struct {
 	base   Keys
 	n      int
-	window time.Duration // how long a layout counts after its last use: the longest dedupe TTL
+	window atomic.Int64 // how long a layout counts after its last use: the longest dedupe TTL
 	others atomic.Pointer[[]int]
 	ready  chan struct{}
 	once   sync.Once
+	first  sync.Mutex // one first read at a time, when ingest comes before Run's
+	parts  []Keys     // of this layout, built once
 }
 
 // NewPlacement places the events of the stream of k in n partitions; a
 // layout in use within window (the routes' longest dedupe TTL) is checked
 // for duplicates.
 func NewPlacement(k Keys, n int, window time.Duration) *Placement {
-	return &Placement{base: k.Partition(0), n: max(n, 1), window: window, ready: make(chan struct{})}
+	p := &Placement{base: k.Partition(0), n: max(n, 1), ready: make(chan struct{})}
+	for i := range p.n {
+		p.parts = append(p.parts, p.base.Partition(i))
+	}
+	p.Widen(window)
+	return p
+}
+
+// Widen makes p count the layouts used within window, if that is longer.
+func (p *Placement) Widen(window time.Duration) {
+	for {
+		old := p.window.Load()
+		if int64(window) <= old || p.window.CompareAndSwap(old, int64(window)) {
+			return
+		}
+	}
 }
 
 // N is the partition count events are placed with.
@@ -123,7 +140,7 @@ func (p *Placement) refresh(ctx context.Context, rdb redis.UniversalClient) erro
 	}
 	var others []int
 	for m, at := range used {
-		if m != p.n && now.Sub(at) <= p.window {
+		if m != p.n && now.Sub(at) <= time.Duration(p.window.Load()) {
 			others = append(others, m)
 		}
 	}
@@ -133,21 +150,34 @@ func (p *Placement) refresh(ctx context.Context, rdb redis.UniversalClient) erro
 	return nil
 }
 
-// ErrLayoutUnknown is returned by Place until the stream's layouts have been
-// read once: until then a duplicate stored under another layout could not
-// be told.
-var ErrLayoutUnknown = errors.New("the stream's partition layouts are not known yet")
+// errLayoutUnknown is why an event is refused before the stream's layouts
+// have been read once: until then a duplicate stored under another layout
+// could not be told.
+var errLayoutUnknown = errors.New("the stream's partition layouts could not be read")
 
 // Place returns the keys of the partition key goes to, and fills d's
 // Elsewhere and ElsewhereOnce with the event's dedupe keys and one-time
 // key in the partitions the other recent layouts would have put it in.
-func (p *Placement) Place(key, source string, d *Dedupe) (Keys, error) {
+// Before Run has read the layouts, it reads them itself, within ctx.
+func (p *Placement) Place(ctx context.Context, rdb redis.UniversalClient, key, source string, d *Dedupe) (Keys, error) {
 	select {
 	case <-p.ready:
 	default:
-		return Keys{}, fmt.Errorf("%w: %w", ErrUnavailable, ErrLayoutUnknown)
+		p.first.Lock()
+		err := ctx.Err()
+		select {
+		case <-p.ready:
+		default:
+			if err == nil {
+				err = p.refresh(ctx, rdb)
+			}
+		}
+		p.first.Unlock()
+		if err != nil {
+			return Keys{}, fmt.Errorf("%w: %w: %w", ErrUnavailable, errLayoutUnknown, err)
+		}
 	}
-	own := p.base.Partition(PartitionOf(key, p.n))
+	own := p.parts[PartitionOf(key, p.n)]
 	d.Elsewhere, d.ElsewhereOnce = d.Elsewhere[:0], d.ElsewhereOnce[:0]
 	for _, m := range *p.others.Load() {
 		at := p.base.Partition(PartitionOf(key, m))
