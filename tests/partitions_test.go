@@ -54,12 +54,11 @@ func TestPartitionsSpreadOverTheMastersOfACluster(t *testing.T) {
 	for p := range 6 {
 		key := base.Partition(p).Stream()
 		length := rdb.XLen(ctx, key).Val()
-		slot := rdb.ClusterKeySlot(ctx, key).Val()
-		for _, sl := range rdb.ClusterSlots(ctx).Val() {
-			if slot >= int64(sl.Start) && slot <= int64(sl.End) {
-				masters[sl.Nodes[0].Addr] += length
-			}
+		master, err := rdb.MasterForKey(ctx, key)
+		if err != nil {
+			t.Fatal(err)
 		}
+		masters[master.Options().Addr] += length
 		total += length
 	}
 	if total != n {
