@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -122,7 +121,8 @@ func (s *sender) prepare(st event.Stored, normalize func(event.Stored) (event.En
 	if err != nil {
 		return nil, fmt.Errorf("normalizing: %w", err)
 	}
-	body, err := json.Marshal(env)
+	// Room for the envelope's own members besides the data.
+	body, err := env.AppendJSON(make([]byte, 0, len(st.Body)+512))
 	if err != nil {
 		return nil, fmt.Errorf("encoding envelope: %w", err)
 	}
