@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -72,9 +73,16 @@ func (e *Envelope) compacted() bool {
 }
 
 // setCompactData sets Data to src as appendCompact writes it; src was
-// validated.
-func (e *Envelope) setCompactData(src []byte) {
-	e.compactData = appendCompact(make([]byte, 0, len(src)), src)
+// validated. plain is walkMembers' word on the body src is part of: then
+// only <, >, & and U+2028/9 (0xe2 …) could need escaping, and most bodies
+// have none; looking for four bytes is quicker than compacting.
+func (e *Envelope) setCompactData(src []byte, plain bool) {
+	if plain && bytes.IndexByte(src, '<') < 0 && bytes.IndexByte(src, '>') < 0 &&
+		bytes.IndexByte(src, '&') < 0 && bytes.IndexByte(src, 0xe2) < 0 {
+		e.compactData = bytes.Clone(src)
+	} else {
+		e.compactData = appendCompact(make([]byte, 0, len(src)), src)
+	}
 	e.Data = e.compactData
 }
 

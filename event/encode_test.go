@@ -39,9 +39,11 @@ func TestAppendJSONEncodesAsJSONMarshal(t *testing.T) {
 		{"a year an RFC 3339 time cannot hold", func(e *Envelope) { e.ReceivedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
 		{"empty data", func(e *Envelope) { e.Data = json.RawMessage{} }},
 		{"invalid data", func(e *Envelope) { e.Data = json.RawMessage(`{"a":`) }},
-		{"data compacted by a normalizer", func(e *Envelope) { e.setCompactData([]byte("{ \"a\" : \"<\" }")) }},
+		{"data compacted by a normalizer", func(e *Envelope) { e.setCompactData([]byte("{ \"a\" : \"<\" }"), false) }},
+		{"plain data compacted by a normalizer", func(e *Envelope) { e.setCompactData([]byte(`{"a":"<&>"}`), true) }},
+		{"plain data with U+2028 compacted by a normalizer", func(e *Envelope) { e.setCompactData([]byte("{\"a\":\"\u2028\u00e9\"}"), true) }},
 		{"data replaced after a normalizer compacted it", func(e *Envelope) {
-			e.setCompactData([]byte(`{"a":1}`))
+			e.setCompactData([]byte(`{"a":1}`), true)
 			e.Data = json.RawMessage(`{ "b" : 2 }`)
 		}},
 	}

@@ -56,7 +56,8 @@ func (c *stripeCustomer) UnmarshalJSON(b []byte) error {
 // by decodeStripe, which maps it alike.
 func normalizeStripe(s Stored, e *Envelope) error {
 	var m [stripeMembers]span
-	if walkMembers(s.Body, stripeTree, m[:]) != nil {
+	plain, err := walkMembers(s.Body, stripeTree, m[:])
+	if err != nil {
 		return decodeStripe(s, e)
 	}
 	b := s.Body
@@ -65,10 +66,10 @@ func normalizeStripe(s Stored, e *Envelope) error {
 	}
 	e.Action = actionOf(e.Type)
 	if !m[stObject].present() {
-		e.setCompactData(b)
+		e.setCompactData(b, plain)
 		return nil
 	}
-	e.setCompactData(b[m[stObject].start:m[stObject].end])
+	e.setCompactData(b[m[stObject].start:m[stObject].end], plain)
 	if m[stObject].kind(b) != '{' {
 		return nil
 	}

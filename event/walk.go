@@ -85,32 +85,41 @@ const walkDepth = 128
 // walkMembers checks that body is one JSON object, with Scan's verdict, and
 // fills spans (len(t.name) of them) with where t's members lie. It returns
 // errUnsure, or the syntax error, when the caller must read the body the
-// encoding/json way; spans are then of no use.
-func walkMembers(body []byte, t *memberTree, spans []span) error {
+// encoding/json way; spans are then of no use. plain says that the body
+// has no space between its tokens, so that compacting a part of it only
+// escapes what json.Marshal escapes.
+func walkMembers(body []byte, t *memberTree, spans []span) (plain bool, err error) {
 	clear(spans)
 	w := walker{b: body, t: t, spans: spans[:len(t.name)]}
-	i := skipSpace(body, 0)
+	i := w.skip(0)
 	if i == len(body) || body[i] != '{' {
-		return errUnsure // Scan's error, worded by the encoding/json reading
+		return false, errUnsure // Scan's error, worded by the encoding/json reading
 	}
 	end, err := w.value(i, 0, -1)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if skipSpace(body, end) != len(body) {
-		return errUnsure
+	if w.skip(end) != len(body) {
+		return false, errUnsure
 	}
-	return nil
+	return !w.spaced, nil
 }
 
 // noMember marks a value that is not one of the tree's members.
 const noMember = -2
 
 type walker struct {
-	b     []byte
-	t     *memberTree
-	spans []span
-	seen  uint64 // bit i: member i met already
+	b      []byte
+	t      *memberTree
+	spans  []span
+	seen   uint64 // bit i: member i met already
+	spaced bool   // space met between tokens
+}
+
+func (w *walker) skip(i int) int {
+	j := skipSpace(w.b, i)
+	w.spaced = w.spaced || j != i
+	return j
 }
 
 // value walks the value at i (no space before it) and returns the offset
@@ -161,7 +170,7 @@ func (w *walker) object(i, depth, member int) (int, error) {
 	if member != noMember {
 		kids = w.t.kids[member+1]
 	}
-	i = skipSpace(b, i+1)
+	i = w.skip(i + 1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, nil
 	}
@@ -179,23 +188,23 @@ func (w *walker) object(i, depth, member int) (int, error) {
 				return 0, err
 			}
 		}
-		i = skipSpace(b, end+1)
+		i = w.skip(end + 1)
 		if i == len(b) || b[i] != ':' {
 			return 0, errUnsure
 		}
-		if i = skipSpace(b, i+1); i == len(b) {
+		if i = w.skip(i + 1); i == len(b) {
 			return 0, errUnsure
 		}
 		if i, err = w.value(i, depth+1, kid); err != nil {
 			return 0, err
 		}
-		i = skipSpace(b, i)
+		i = w.skip(i)
 		if i == len(b) {
 			return 0, errUnsure
 		}
 		switch b[i] {
 		case ',':
-			i = skipSpace(b, i+1)
+			i = w.skip(i + 1)
 		case '}':
 			return i + 1, nil
 		default:
@@ -209,7 +218,7 @@ func (w *walker) array(i, depth int) (int, error) {
 		return 0, errUnsure
 	}
 	b := w.b
-	i = skipSpace(b, i+1)
+	i = w.skip(i + 1)
 	if i < len(b) && b[i] == ']' {
 		return i + 1, nil
 	}
@@ -221,13 +230,13 @@ func (w *walker) array(i, depth int) (int, error) {
 		if i, err = w.value(i, depth+1, noMember); err != nil {
 			return 0, err
 		}
-		i = skipSpace(b, i)
+		i = w.skip(i)
 		if i == len(b) {
 			return 0, errUnsure
 		}
 		switch b[i] {
 		case ',':
-			i = skipSpace(b, i+1)
+			i = w.skip(i + 1)
 		case ']':
 			return i + 1, nil
 		default:

@@ -65,7 +65,7 @@ func TestStripeWalkReadsUsualBodiesItself(t *testing.T) {
 			continue
 		}
 		var m [stripeMembers]span
-		if err := walkMembers([]byte(body), stripeTree, m[:]); err != nil {
+		if _, err := walkMembers([]byte(body), stripeTree, m[:]); err != nil {
 			t.Errorf("%s: walk: %v", name, err)
 		}
 	}
