@@ -20,6 +20,11 @@ type Envelope struct {
 	Subject    *Subject        `json:"subject,omitempty"`
 	Action     *Action         `json:"action,omitempty"`
 	Data       json.RawMessage `json:"data"` // the provider's payload (see each normalizer)
+
+	// compactData is Data as a normalizer that read the body in one walk
+	// wrote it, compacted already: AppendJSON copies it while Data is
+	// still this slice.
+	compactData []byte
 }
 
 // Actor is who caused the event.

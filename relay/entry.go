@@ -141,7 +141,10 @@ func Decode(values map[string]any) (event.Stored, error) {
 			if s.Header == nil {
 				s.Header = http.Header{}
 			}
-			value := fmt.Sprint(v)
+			value, ok := v.(string) // what go-redis reads; fmt.Sprint would copy it
+			if !ok {
+				value = fmt.Sprint(v)
+			}
 			if value == sameAsID {
 				value = s.ID
 			}

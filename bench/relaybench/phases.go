@@ -32,10 +32,12 @@ type bench struct {
 
 // startRelay starts a relay with default settings (8 workers) on keys,
 // delivering to the sink. Its goroutines carry the pprof label part=relay.
+// It starts at the beginning of the stream: the throughput and backlog
+// runs fill it before the relay starts, and start new would skip it all.
 func (b *bench) startRelay(keys relay.Keys, name string) (*relay.Relay, error) {
 	r, err := relay.New(b.rdb, relay.Config{
 		Name: name, Keys: keys, To: b.sink.url, Secret: secret, Consumer: "relaybench",
-		Workers: b.workers,
+		Workers: b.workers, Start: relay.StartAll,
 	}, b.logger.Named("relay."+name))
 	if err != nil {
 		return nil, err
