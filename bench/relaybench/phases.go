@@ -32,11 +32,18 @@ type bench struct {
 
 // startRelay starts a relay with default settings (8 workers) on keys,
 // delivering to the sink. Its goroutines carry the pprof label part=relay.
+// It starts at the beginning of the stream (start all): the throughput and
+// backlog runs read entries filled before the relay exists.
 func (b *bench) startRelay(keys relay.Keys, name string) (*relay.Relay, error) {
-	r, err := relay.New(b.rdb, relay.Config{
+	return b.startRelayWith(relay.Config{
 		Name: name, Keys: keys, To: b.sink.url, Secret: secret, Consumer: "relaybench",
-		Workers: b.workers,
-	}, b.logger.Named("relay."+name))
+		Workers: b.workers, Start: relay.StartAll,
+	})
+}
+
+// startRelayWith starts a relay with cfg on b's client.
+func (b *bench) startRelayWith(cfg relay.Config) (*relay.Relay, error) {
+	r, err := relay.New(b.rdb, cfg, b.logger.Named("relay."+cfg.Name))
 	if err != nil {
 		return nil, err
 	}
