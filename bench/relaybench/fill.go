@@ -150,11 +150,17 @@ func cmpOr(a, b error) error {
 }
 
 // customerKey is the ordering key (0 ≤ key < nkeys) of event seq: a fixed
-// pseudo-random spread, so neighbouring events mostly have different keys
-// and each key gets about as many events as the others.
+// pseudo-random choice (splitmix64 of seq), as independent from one event
+// to the next as real customers are, so a key's events are sometimes next
+// to each other and an ordered relay has to hold some of them back. (A
+// multiplicative hash would spread every key's events evenly, about nkeys
+// apart, and never put two of one key near each other.)
 func customerKey(seq, nkeys int) int {
-	h := uint32(seq) * 2654435761 // Knuth's multiplicative hash
-	return int((uint64(h) * uint64(nkeys)) >> 32)
+	z := uint64(seq) + 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return int(z % uint64(nkeys))
 }
 
 func customerName(key int) string { return fmt.Sprintf("cus_bench%07d", key) }
