@@ -9,6 +9,7 @@
 #
 #   bench/relay-scale.sh                      # defaults: -scale-n 40000 -keys 1000 -rounds 2
 #   bench/relay-scale.sh -scale-n 20000 -rounds 3
+#   bench/relay-scale.sh -mark relay-scale-2      # a second run into its own section
 #
 # Extra arguments go to the program (go run ./bench/relaybench -h lists
 # them). Needs go, redis-server and redis-cli (Debian's redis-server

@@ -34,6 +34,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -62,6 +63,7 @@ type options struct {
 	keys      int
 	rounds    int
 	quietWait time.Duration
+	mark      string // the section's name: <!-- mark:begin -->
 }
 
 func main() {
@@ -80,6 +82,7 @@ func main() {
 	flag.IntVar(&o.keys, "keys", 1000, "-scale: distinct ordering keys (Stripe customers) over the events")
 	flag.IntVar(&o.rounds, "rounds", 2, "-scale: measured rounds, setups and runs in alternating order")
 	flag.DurationVar(&o.quietWait, "quiet-wait", 5*time.Second, "-scale: how long each run may wait for other processes to use under 15 % of a core")
+	flag.StringVar(&o.mark, "mark", "relay-scale", "-scale: the section of -results written, between <!-- MARK:begin --> and <!-- MARK:end -->")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("[relaybench] ")
@@ -88,6 +91,9 @@ func main() {
 	}
 	if o.scale && (o.scaleN <= 0 || o.keys <= 0 || o.rounds <= 0) {
 		log.Fatal("-scale-n, -keys and -rounds must be positive")
+	}
+	if !regexp.MustCompile(`^[a-z0-9-]+$`).MatchString(o.mark) || o.mark == "relay" {
+		log.Fatal("-mark must be lowercase letters, digits and '-', and not relay")
 	}
 	runner := run
 	if o.scale {
@@ -217,7 +223,6 @@ func newLogger(count *atomic.Int64) *zap.Logger {
 
 const (
 	beginMarker, endMarker = "<!-- relay:begin -->", "<!-- relay:end -->"
-	scaleBegin, scaleEnd   = "<!-- relay-scale:begin -->", "<!-- relay-scale:end -->"
 )
 
 // replaceSection puts section (markers included) in place of the one

@@ -49,6 +49,10 @@ type scaleRun struct {
 	warns    int64
 }
 
+func scaleMarkers(mark string) (begin, end string) {
+	return "<!-- " + mark + ":begin -->", "<!-- " + mark + ":end -->"
+}
+
 func (r scaleRun) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
 // redisUsPer is Redis CPU µs per delivered event.
@@ -168,10 +172,11 @@ func runScale(o options) error {
 	section := rep.markdown()
 	fmt.Println(section)
 	if o.results != "" {
-		if err := replaceSection(o.results, scaleBegin, scaleEnd, section); err != nil {
+		begin, end := scaleMarkers(o.mark)
+		if err := replaceSection(o.results, begin, end, section); err != nil {
 			return err
 		}
-		log.Printf("wrote the relay-scale section of %s", o.results)
+		log.Printf("wrote the %s section of %s", o.mark, o.results)
 	}
 	return nil
 }

@@ -83,7 +83,8 @@ func (r scaleReport) markdown() string {
 			busy++
 		}
 	}
-	p("%s", scaleBegin)
+	begin, end := scaleMarkers(o.mark)
+	p("%s", begin)
 	p("## Relay: one redis-server vs a 3-master Cluster; ordered vs unordered vs the naive loop")
 	p("")
 	p("Written by `bench/relaybench -scale` (run by `bench/relay-scale.sh`) — do not edit between the markers.")
@@ -181,6 +182,6 @@ func (r scaleReport) markdown() string {
 		p("- %s: ordered within %.0f %% of unordered (≥ %.1f×): **%s**; relay ≥ %.1f× the naive loop: **%s**", su,
 			(1-targetOrdered)*100, targetOrdered, yesNo(or/un >= targetOrdered, "met", "MISSED"), targetNaive, yesNo(un/nv >= targetNaive, "met", "MISSED"))
 	}
-	p("%s", scaleEnd)
+	p("%s", end)
 	return w.String()
 }
