@@ -9,6 +9,8 @@
 #   bench/relay.sh -n 50000 -backlog-duration 20s
 #
 # Extra arguments go to the program (go run ./bench/relaybench -h lists them).
+# bench/relay-scale.sh runs the same program with -scale (one server vs a
+# cluster, ordered vs unordered vs naive) into its own section.
 # The CPU profile of the throughput run is left in bench/out/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -98,7 +98,7 @@ func fillAppender(parent context.Context, app *relay.Appender, keys relay.Keys, 
 // fillPipelined appends n small events straight with XADD, pipelined in
 // batches, with the same fields in the same order as relay.Appender
 // (relay/entry.go) but no dedupe keys.
-func fillPipelined(ctx context.Context, rdb *redis.Client, stream, tag string, n int) error {
+func fillPipelined(ctx context.Context, rdb redis.UniversalClient, stream, tag string, n int) error {
 	const batch = 2000
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -147,4 +147,97 @@ func cmpOr(a, b error) error {
 		return a
 	}
 	return b
+}
+
+// customerKey is the ordering key (0 ≤ key < nkeys) of event seq: a fixed
+// pseudo-random choice (splitmix64 of seq), as independent from one event
+// to the next as real customers are, so a key's events are sometimes next
+// to each other and an ordered relay has to hold some of them back. (A
+// multiplicative hash would spread every key's events evenly, about nkeys
+// apart, and never put two of one key near each other.)
+func customerKey(seq, nkeys int) int {
+	z := uint64(seq) + 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return int(z % uint64(nkeys))
+}
+
+func customerName(key int) string { return fmt.Sprintf("cus_bench%07d", key) }
+
+// orderedEvent is storedEvent with customerKey(seq, nkeys) as the body's
+// data.object.customer, the path the ordered relay orders by.
+func orderedEvent(tag string, seq, nkeys int) *event.Stored {
+	st := storedEvent(tag, seq)
+	id := st.ID
+	head := strings.Replace(bodyHead, `"customer":"cus_Q6x2bEnchCustomer"`, `"customer":"`+customerName(customerKey(seq, nkeys))+`"`, 1)
+	pad := bodySize - len(bodyPrefix) - len(id) - len(head) - len(bodyTail)
+	st.Body = []byte(bodyPrefix + id + head + strings.Repeat("x", max(pad, 0)) + bodyTail)
+	return st
+}
+
+// fillOrdered appends n events over nkeys customers through relay.Appender
+// as ingest stores them for the relays in ordered: dedupe key, XADD and
+// each entry pushed to its key's queue in the same script. 64 goroutines,
+// but each key's events are appended in seq order (a key's goroutine
+// waits for its predecessor), so every queue is in seq order, as ingest
+// order would make it.
+func fillOrdered(parent context.Context, app *relay.Appender, keys relay.Keys, ordered []relay.Ordered, tag string, n, nkeys int) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	// done[seq] closes once seq is stored; the next seq of its key waits for it.
+	done := make([]chan struct{}, n)
+	prev := make([]int, n)
+	lastOf := make(map[int]int, nkeys)
+	for seq := range n {
+		done[seq] = make(chan struct{})
+		k := customerKey(seq, nkeys)
+		p, ok := lastOf[k]
+		if !ok {
+			p = -1
+		}
+		prev[seq], lastOf[k] = p, seq
+	}
+	var next atomic.Int64
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				seq := int(next.Add(1) - 1)
+				if seq >= n {
+					return
+				}
+				if p := prev[seq]; p >= 0 {
+					select {
+					case <-done[p]:
+					case <-ctx.Done():
+						return
+					}
+				}
+				st := orderedEvent(tag, seq, nkeys)
+				d := relay.Dedupe{Scopes: relay.DefaultScopes, ID: st.ID, Queues: keys.QueuesOf(ordered, st)}
+				out, err := app.AppendAs(ctx, keys, time.Hour, st, d)
+				if err == nil && out != relay.Accepted {
+					err = fmt.Errorf("append %d: outcome %v, want accepted", seq, out)
+				}
+				if err == nil && len(d.Queues) != len(ordered) {
+					err = fmt.Errorf("append %d: %d ordering queues, want %d", seq, len(d.Queues), len(ordered))
+				}
+				if err != nil {
+					mu.Lock()
+					firstErr = cmpOr(firstErr, err)
+					mu.Unlock()
+					cancel()
+					return
+				}
+				close(done[seq])
+			}
+		}()
+	}
+	wg.Wait()
+	return cmpOr(firstErr, parent.Err())
 }

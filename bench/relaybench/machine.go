@@ -58,30 +58,22 @@ func cpuModel() string {
 // clkTck is USER_HZ, 100 on Linux for every architecture Go supports.
 const clkTck = 100
 
-// cpuSnap is CPU time used so far: by this process, by redis-server, and
-// by the whole machine (busy and total, all cores).
+// cpuSnap is CPU time used so far: by this process, by the redis-server
+// processes (summed), and by the whole machine (busy and total, all cores).
 type cpuSnap struct {
 	at          time.Time
 	self, redis time.Duration
 	busy, total time.Duration
 }
 
-func takeCPU(redisPID int) cpuSnap {
+func takeCPU(redisPIDs ...int) cpuSnap {
 	s := cpuSnap{at: time.Now()}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	if b, err := os.ReadFile("/proc/" + strconv.Itoa(redisPID) + "/stat"); err == nil {
-		// Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
-		if i := strings.LastIndexByte(string(b), ')'); i > 0 {
-			f := strings.Fields(string(b[i+1:]))
-			if len(f) > 12 {
-				u, _ := strconv.ParseInt(f[11], 10, 64)
-				st, _ := strconv.ParseInt(f[12], 10, 64)
-				s.redis = time.Duration(u+st) * time.Second / clkTck
-			}
-		}
+	for _, pid := range redisPIDs {
+		s.redis += procCPU(pid)
 	}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
@@ -101,6 +93,26 @@ func takeCPU(redisPID int) cpuSnap {
 		s.total = time.Duration(total) * time.Second / clkTck
 	}
 	return s
+}
+
+// procCPU is the user+system time process pid used so far, 0 if unknown.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) <= 12 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * time.Second / clkTck
 }
 
 // cpuUse is the CPU used between two snapshots, in % of one core.
@@ -148,4 +160,21 @@ func codeRev() string {
 		changed = append(changed[:12], "…")
 	}
 	return rev + " + uncommitted changes in " + strings.Join(changed, ", ")
+}
+
+// waitQuiet waits, at most maxWait, until processes other than this one and
+// the redis-servers use under limit % of one core over a second, so that
+// colleagues' builds and tests share the CPUs with as few measured runs as
+// possible. It returns the other processes' use in the last second looked at.
+func waitQuiet(maxWait time.Duration, limit float64, redisPIDs ...int) float64 {
+	deadline := time.Now().Add(maxWait)
+	for {
+		a := takeCPU(redisPIDs...)
+		time.Sleep(time.Second)
+		other := cpuBetween(a, takeCPU(redisPIDs...)).other
+		if other <= limit || time.Now().After(deadline) {
+			return other
+		}
+		time.Sleep(time.Second)
+	}
 }

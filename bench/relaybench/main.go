@@ -1,5 +1,5 @@
 // Command relaybench measures the relay (relay/) against a private
-// redis-server and a loopback sink that answers 200 at once:
+// redis-server and a loopback sink that answers 200 at once. By default:
 //
 //	a. baseline: 8 goroutines doing bare XREADGROUP COUNT 64 + XACK over N
 //	   pre-filled ~1 KB Stripe events (filled through relay.Appender);
@@ -12,9 +12,19 @@
 //
 // It prints a markdown section and, with -results, replaces the part of
 // that file between <!-- relay:begin --> and <!-- relay:end -->.
+//
+// With -scale it runs instead, on one redis-server and on a 3-master Redis
+// Cluster of its own (no persistence, as above), for -rounds rounds: fill
+// -scale-n events over -keys Stripe customers as ingest stores them for a
+// relay with order_by data.object.customer, then over the same entries the
+// naive loop (a2), the relay (b) and the ordered relay, each in its own
+// consumer group; Redis CPU per delivery from INFO (used_cpu_sys +
+// used_cpu_user, summed over the nodes). It writes the section between
+// <!-- relay-scale:begin --> and <!-- relay-scale:end -->.
 // Everything listens on 127.0.0.1; redis-server is killed on exit.
 //
 //	go run ./bench/relaybench -results bench/RESULTS.md
+//	go run ./bench/relaybench -scale -results bench/RESULTS.md
 package main
 
 import (
@@ -24,6 +34,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -46,6 +57,13 @@ type options struct {
 	cpuprofile string
 	timeout    time.Duration
 	workers    int
+	// -scale
+	scale     bool
+	scaleN    int
+	keys      int
+	rounds    int
+	quietWait time.Duration
+	mark      string // the section's name: <!-- mark:begin -->
 }
 
 func main() {
@@ -59,13 +77,29 @@ func main() {
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the relay throughput run here")
 	flag.IntVar(&o.workers, "workers", 0, "relay workers; 0 keeps the relay's default (8), which the targets are about")
 	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "bound on the whole run")
+	flag.BoolVar(&o.scale, "scale", false, "instead of a–d: one redis-server vs a 3-master Cluster, each with the naive loop, the relay and an ordered relay (writes the relay-scale section)")
+	flag.IntVar(&o.scaleN, "scale-n", 40000, "-scale: pre-filled ~1 KB events per setup and round")
+	flag.IntVar(&o.keys, "keys", 1000, "-scale: distinct ordering keys (Stripe customers) over the events")
+	flag.IntVar(&o.rounds, "rounds", 2, "-scale: measured rounds, setups and runs in alternating order")
+	flag.DurationVar(&o.quietWait, "quiet-wait", 5*time.Second, "-scale: how long each run may wait for other processes to use under 15 % of a core")
+	flag.StringVar(&o.mark, "mark", "relay-scale", "-scale: the section of -results written, between <!-- MARK:begin --> and <!-- MARK:end -->")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("[relaybench] ")
 	if o.n <= 0 || o.rate <= 0 || o.backlog <= 0 || o.latDur <= 0 || o.backlogDur <= 0 {
 		log.Fatal("-n, -rate, -backlog and the durations must be positive")
 	}
-	if err := run(o); err != nil {
+	if o.scale && (o.scaleN <= 0 || o.keys <= 0 || o.rounds <= 0) {
+		log.Fatal("-scale-n, -keys and -rounds must be positive")
+	}
+	if !regexp.MustCompile(`^[a-z0-9-]+$`).MatchString(o.mark) || o.mark == "relay" {
+		log.Fatal("-mark must be lowercase letters, digits and '-', and not relay")
+	}
+	runner := run
+	if o.scale {
+		runner = runScale
+	}
+	if err := runner(o); err != nil {
 		log.Printf("FAIL: %v", err)
 		os.Exit(1)
 	}
@@ -93,7 +127,7 @@ func run(o options) error {
 	}
 	defer sk.close()
 	var warns atomic.Int64
-	b := &bench{rdb: rdb, sink: sk, redis: srv, logger: newLogger(&warns), workers: o.workers}
+	b := &bench{rdb: rdb, sink: sk, pids: []int{srv.pid()}, logger: newLogger(&warns), workers: o.workers}
 	// As the hookgate app builds it (caddymodule/app.go).
 	b.app = relay.NewAppender(rdb, 2*time.Second, 4, 128)
 	defer b.app.Close()
@@ -171,7 +205,7 @@ func run(o options) error {
 	section := rep.markdown()
 	fmt.Println(section)
 	if o.results != "" {
-		if err := replaceSection(o.results, section); err != nil {
+		if err := replaceSection(o.results, beginMarker, endMarker, section); err != nil {
 			return err
 		}
 		log.Printf("wrote the relay section of %s", o.results)
@@ -187,11 +221,14 @@ func newLogger(count *atomic.Int64) *zap.Logger {
 	return zap.New(core, zap.Hooks(func(zapcore.Entry) error { count.Add(1); return nil }))
 }
 
-const beginMarker, endMarker = "<!-- relay:begin -->", "<!-- relay:end -->"
+const (
+	beginMarker, endMarker = "<!-- relay:begin -->", "<!-- relay:end -->"
+)
 
-// replaceSection puts section (markers included) in place of the old one,
-// or appends it; the rest of the file is left as it is.
-func replaceSection(path, section string) error {
+// replaceSection puts section (markers included) in place of the one
+// between beginMarker and endMarker, or appends it; the rest of the file is
+// left as it is.
+func replaceSection(path, beginMarker, endMarker, section string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err

@@ -22,7 +22,7 @@ func (b *bench) naive(ctx context.Context, stream string, n int) (baselineResult
 	if err := b.rdb.XGroupCreate(ctx, stream, group, "0").Err(); err != nil {
 		return baselineResult{}, err
 	}
-	ph := newPhase(n, false)
+	ph := b.newPhase(n)
 	b.sink.phase.Store(ph)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 2 * workers
@@ -32,7 +32,7 @@ func (b *bench) naive(ctx context.Context, stream string, n int) (baselineResult
 	defer cancel()
 	errc := make(chan error, workers)
 	var acked atomic.Int64
-	c0 := takeCPU(b.redis.pid())
+	c0 := takeCPU(b.pids...)
 	start := time.Now()
 	post := func(m redis.XMessage) error {
 		body, _ := m.Values["body"].(string)
@@ -72,9 +72,10 @@ func (b *bench) naive(ctx context.Context, stream string, n int) (baselineResult
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	res := baselineResult{n: n, elapsed: time.Since(start), cpu: cpuBetween(c0, takeCPU(b.redis.pid()))}
+	res := baselineResult{n: n, elapsed: time.Since(start), cpu: cpuBetween(c0, takeCPU(b.pids...))}
 	cancel()
 	wait()
+	res.dupes, res.disorder = ph.dupes.Load(), ph.disorder.Load()
 	if err == nil && ph.dupes.Load() != 0 {
 		err = fmt.Errorf("naive loop: %d duplicate deliveries", ph.dupes.Load())
 	}

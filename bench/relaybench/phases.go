@@ -22,23 +22,40 @@ const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 // bench holds what every phase shares.
 type bench struct {
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	app     *relay.Appender
 	sink    *sink
-	redis   *redisServer
+	pids    []int // the redis-server processes (one, or each node of a cluster)
 	logger  *zap.Logger
 	workers int // 0: the relay's default
+	// orderKeys, when above 0, has the sink check each key's delivery
+	// order (customerKey of the event's seq).
+	orderKeys int
+}
+
+// newPhase is the sink's counting for a run over n events.
+func (b *bench) newPhase(n int) *phase {
+	p := newPhase(n, false)
+	if b.orderKeys > 0 {
+		p.trackOrder(b.orderKeys)
+	}
+	return p
 }
 
 // startRelay starts a relay with default settings (8 workers) on keys,
 // delivering to the sink. Its goroutines carry the pprof label part=relay.
-// It starts at the beginning of the stream: the throughput and backlog
-// runs fill it before the relay starts, and start new would skip it all.
+// It starts at the beginning of the stream (start all): the throughput and
+// backlog runs read entries filled before the relay exists.
 func (b *bench) startRelay(keys relay.Keys, name string) (*relay.Relay, error) {
-	r, err := relay.New(b.rdb, relay.Config{
+	return b.startRelayWith(relay.Config{
 		Name: name, Keys: keys, To: b.sink.url, Secret: secret, Consumer: "relaybench",
 		Workers: b.workers, Start: relay.StartAll,
-	}, b.logger.Named("relay."+name))
+	})
+}
+
+// startRelayWith starts a relay with cfg on b's client.
+func (b *bench) startRelayWith(cfg relay.Config) (*relay.Relay, error) {
+	r, err := relay.New(b.rdb, cfg, b.logger.Named("relay."+cfg.Name))
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +91,10 @@ func (b *bench) pendingCount(ctx context.Context, stream, group string) int64 {
 }
 
 type baselineResult struct {
-	n       int
-	elapsed time.Duration
-	cpu     cpuUse
+	n               int
+	elapsed         time.Duration
+	cpu             cpuUse
+	dupes, disorder int64 // naive loop only
 }
 
 func (r baselineResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
@@ -94,7 +112,7 @@ func (b *bench) baseline(ctx context.Context, stream string, n int) (baselineRes
 	done := make(chan struct{})
 	var once sync.Once
 	errc := make(chan error, workers)
-	c0 := takeCPU(b.redis.pid())
+	c0 := takeCPU(b.pids...)
 	start := time.Now()
 	wait := b.consume(wctx, stream, group, "c", workers, count, func(msgs []redis.XMessage) error {
 		ids := make([]string, len(msgs))
@@ -118,7 +136,7 @@ func (b *bench) baseline(ctx context.Context, stream string, n int) (baselineRes
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	res := baselineResult{n: n, elapsed: time.Since(start), cpu: cpuBetween(c0, takeCPU(b.redis.pid()))}
+	res := baselineResult{n: n, elapsed: time.Since(start), cpu: cpuBetween(c0, takeCPU(b.pids...))}
 	cancel()
 	wait()
 	return res, err
@@ -126,6 +144,7 @@ func (b *bench) baseline(ctx context.Context, stream string, n int) (baselineRes
 
 type tputResult struct {
 	n, delivered, dupes, unknown int64
+	disorder                     int64         // deliveries that came after a later event of their key
 	elapsed, acked               time.Duration // until the sink saw all; until nothing was pending
 	cpu                          cpuUse
 }
@@ -135,15 +154,25 @@ func (r tputResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
 // throughput runs a relay over n pre-filled entries and times it until the
 // sink has seen each of them. profile, if set, receives a CPU profile of it.
 func (b *bench) throughput(ctx context.Context, keys relay.Keys, n int, profile func() func()) (tputResult, error) {
-	ph := newPhase(n, false)
+	return b.relayRun(ctx, relay.Config{
+		Name: "tput", Keys: keys, To: b.sink.url, Secret: secret, Consumer: "relaybench",
+		Workers: b.workers, Start: relay.StartAll,
+	}, n, profile)
+}
+
+// relayRun starts a relay with cfg over n pre-filled entries and times it
+// until the sink has seen each of them, then waits until its group has
+// nothing pending. profile, if set, receives a CPU profile of it.
+func (b *bench) relayRun(ctx context.Context, cfg relay.Config, n int, profile func() func()) (tputResult, error) {
+	ph := b.newPhase(n)
 	b.sink.phase.Store(ph)
 	stopProfile := func() {}
 	if profile != nil {
 		stopProfile = profile()
 	}
-	c0 := takeCPU(b.redis.pid())
+	c0 := takeCPU(b.pids...)
 	start := time.Now()
-	r, err := b.startRelay(keys, "tput")
+	r, err := b.startRelayWith(cfg)
 	if err != nil {
 		stopProfile()
 		return tputResult{}, err
@@ -152,21 +181,22 @@ func (b *bench) throughput(ctx context.Context, keys relay.Keys, n int, profile 
 	select {
 	case <-ph.done:
 	case <-time.After(time.Duration(n/200+30) * time.Second):
-		waitErr = fmt.Errorf("relay: the sink saw %d of %d events before the deadline", ph.unique.Load(), n)
+		waitErr = fmt.Errorf("relay %s: the sink saw %d of %d events before the deadline", cfg.Name, ph.unique.Load(), n)
 	case <-ctx.Done():
 		waitErr = ctx.Err()
 	}
 	res := tputResult{n: int64(n), elapsed: time.Since(start)}
-	res.cpu = cpuBetween(c0, takeCPU(b.redis.pid()))
+	res.cpu = cpuBetween(c0, takeCPU(b.pids...))
 	stopProfile()
-	if waitErr == nil && !waitFor(ctx, 10*time.Second, func() bool { return b.pendingCount(ctx, keys.Stream(), "tput") == 0 }) {
-		waitErr = fmt.Errorf("relay: %d entries still pending 10 s after the sink saw all", b.pendingCount(ctx, keys.Stream(), "tput"))
+	stream := cfg.Keys.Stream()
+	if waitErr == nil && !waitFor(ctx, 10*time.Second, func() bool { return b.pendingCount(ctx, stream, cfg.Name) == 0 }) {
+		waitErr = fmt.Errorf("relay %s: %d entries still pending 10 s after the sink saw all", cfg.Name, b.pendingCount(ctx, stream, cfg.Name))
 	}
 	res.acked = time.Since(start)
 	if err := stopRelay(r); err != nil && waitErr == nil {
 		waitErr = err
 	}
-	res.delivered, res.dupes, res.unknown = ph.delivered.Load(), ph.dupes.Load(), ph.unknown.Load()
+	res.delivered, res.dupes, res.unknown, res.disorder = ph.delivered.Load(), ph.dupes.Load(), ph.unknown.Load(), ph.disorder.Load()
 	return res, waitErr
 }
 
@@ -202,7 +232,7 @@ func (b *bench) latency(ctx context.Context, keys relay.Keys, rate int, d time.D
 	appendLat := make([]time.Duration, capN)
 	var appendErrs atomic.Int64
 	var wg sync.WaitGroup
-	c0 := takeCPU(b.redis.pid())
+	c0 := takeCPU(b.pids...)
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	startAll := time.Now()
 	end := startAll.Add(d)
@@ -242,7 +272,7 @@ func (b *bench) latency(ctx context.Context, keys relay.Keys, rate int, d time.D
 	case <-ctx.Done():
 		return res, ctx.Err()
 	}
-	res.cpu = cpuBetween(c0, takeCPU(b.redis.pid()))
+	res.cpu = cpuBetween(c0, takeCPU(b.pids...))
 	res.delivered, res.dupes = ph.unique.Load(), ph.dupes.Load()
 	for i := range seq {
 		if l := ph.lat[i].Load(); l > 0 {
@@ -312,7 +342,7 @@ func (b *bench) backlog(ctx context.Context, keys relay.Keys, n int, d time.Dura
 			delivered: ph.delivered.Load(), pending: b.pendingCount(ctx, keys.Stream(), "mem")}
 	}
 	res.samples = append(res.samples, sample(0))
-	c0 := takeCPU(b.redis.pid())
+	c0 := takeCPU(b.pids...)
 	start := time.Now()
 	r, err := b.startRelay(keys, "mem")
 	if err != nil {
@@ -329,7 +359,7 @@ func (b *bench) backlog(ctx context.Context, keys relay.Keys, n int, d time.Dura
 	tick.Stop()
 	res.elapsed = time.Since(start)
 	res.delivered = ph.delivered.Load()
-	res.cpu = cpuBetween(c0, takeCPU(b.redis.pid()))
+	res.cpu = cpuBetween(c0, takeCPU(b.pids...))
 	if err := stopRelay(r); err != nil {
 		return res, err
 	}

@@ -22,8 +22,8 @@ type redisServer struct {
 }
 
 // startRedis runs redis-server on a free loopback port without persistence
-// and waits until it answers PING.
-func startRedis(ctx context.Context) (*redisServer, error) {
+// and waits until it answers PING. extra is added to its arguments.
+func startRedis(ctx context.Context, extra ...string) (*redisServer, error) {
 	dir, err := os.MkdirTemp("", "relaybench-redis-")
 	if err != nil {
 		return nil, err
@@ -35,6 +35,7 @@ func startRedis(ctx context.Context) (*redisServer, error) {
 	s := &redisServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir}
 	s.cmd = exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no", "--loglevel", "warning")
+	s.cmd.Args = append(s.cmd.Args, extra...)
 	s.cmd.Stdout, s.cmd.Stderr = os.Stderr, os.Stderr
 	// The server dies with this process even if it is killed.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -32,8 +32,10 @@ type phase struct {
 	delivered atomic.Int64   // every request
 	unique    atomic.Int64
 	dupes     atomic.Int64
-	unknown   atomic.Int64 // id missing or out of range
-	target    atomic.Int64 // done closes when unique reaches it
+	unknown   atomic.Int64   // id missing or out of range
+	target    atomic.Int64   // done closes when unique reaches it
+	last      []atomic.Int64 // per ordering key: 1 + the seq of its latest first delivery; nil: not checked
+	disorder  atomic.Int64   // first deliveries that came after a later event of their key
 	done      chan struct{}
 	once      sync.Once
 }
@@ -50,6 +52,10 @@ func newPhase(n int, latency bool) *phase {
 	}
 	return p
 }
+
+// trackOrder has the phase check, for nkeys ordering keys (customerKey),
+// that each key's events arrive in seq order.
+func (p *phase) trackOrder(nkeys int) { p.last = make([]atomic.Int64, nkeys) }
 
 // expect sets how many distinct events complete the phase.
 func (p *phase) expect(n int64) {
@@ -72,6 +78,11 @@ func (p *phase) record(now time.Time, webhookID string) {
 	if p.seen[seq].Swap(true) {
 		p.dupes.Add(1)
 		return
+	}
+	if p.last != nil {
+		if prev := p.last[customerKey(seq, len(p.last))].Swap(int64(seq) + 1); prev > int64(seq)+1 {
+			p.disorder.Add(1)
+		}
 	}
 	if p.start != nil {
 		if s := p.start[seq].Load(); s != 0 {
