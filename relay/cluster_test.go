@@ -183,7 +183,7 @@ func exerciseScripts(t *testing.T, ctx context.Context, rdb redis.UniversalClien
 	m := newMoves(rdb, keys, group, "c1")
 	job := func(id string) *job { return &job{stream: keys.Stream(), id: id, values: map[string]any{"id": id}} }
 
-	// own.lua, schedule.lua, take.lua, ack.lua
+	// own.lua, schedule.lua, take.lua, ack_batch.lua
 	owned, err := m.own(ctx, job(ids[0]))
 	must("own", err)
 	if !owned {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/caddy-hookgate/event"
 )
 
 // Every move of an entry between the stream, the retry schedule and the
@@ -19,8 +21,6 @@ import (
 // (ordered.go).
 
 var (
-	//go:embed lua/ack.lua
-	ackLua string
 	//go:embed lua/schedule.lua
 	scheduleLua string
 	//go:embed lua/dead.lua
@@ -34,7 +34,6 @@ var (
 	//go:embed lua/forget.lua
 	forgetLua string
 
-	ackScript      = redis.NewScript(ackLua)
 	scheduleScript = redis.NewScript(scheduleLua)
 	deadScript     = redis.NewScript(deadLua)
 	takeScript     = redis.NewScript(takeLua)
@@ -55,6 +54,8 @@ type job struct {
 	queue, elem string
 	// next is the entry of the same key that finishing this one claimed.
 	next *job
+	// decoded is the stored event, once decoded for its ordering key.
+	decoded *event.Stored
 }
 
 func (j *job) member() string { return j.stream + "|" + j.id }
@@ -107,11 +108,13 @@ type moves struct {
 }
 
 func newMoves(rdb redis.UniversalClient, k Keys, group, consumer string) *moves {
-	return &moves{
+	m := &moves{
 		keys: k, rdb: rdb, group: group, consumer: consumer,
 		retry: k.Retry(group), attempts: k.Attempts(group), dead: k.Dead(group), replay: k.Replay(group),
 		streams: []string{k.Stream(), k.Replay(group)},
 	}
+	m.claimant = func() string { return consumer }
+	return m
 }
 
 // delFlag deletes replayed entries once finished: only this relay reads
@@ -123,13 +126,14 @@ func (m *moves) delFlag(j *job) string {
 	return ""
 }
 
-// ack finishes a delivered (or filtered out) job.
+// ack finishes one delivered (or filtered out) job, as the acker does a
+// batch; the entry of its key it releases is set as j.next.
 func (m *moves) ack(ctx context.Context, j *job) error {
-	if j.queue != "" {
-		return m.ackOrdered(ctx, j, m.claimant())
+	next, err := m.ackBatch(ctx, []*job{j}, m.claimant())
+	if err == nil && len(next) > 0 {
+		j.next = next[0]
 	}
-	return ackScript.Run(ctx, m.rdb, []string{j.stream, m.retry, m.attempts},
-		m.group, j.id, j.member(), m.delFlag(j)).Err()
+	return err
 }
 
 // schedule records an attempt and when to try again.

@@ -18,8 +18,9 @@ import (
 type OrderBy struct {
 	spec   string   // as configured, for messages
 	kind   byte     // 0 none, 'p' JSON path, 'h' header, 't' tenant, 's' source
-	path   []string // the JSON path's members
-	header string   // canonical header name
+	path   []string    // the JSON path's members
+	fast   *event.Path // the path read in one walk; nil when it cannot be
+	header string      // canonical header name
 }
 
 // OnDead says what a dead-lettered head does to the events behind it.
@@ -62,6 +63,7 @@ func ParseOrderBy(spec string) (OrderBy, error) {
 				return OrderBy{}, fmt.Errorf("order_by %q: want a dotted JSON path such as data.object.customer, tenant, source or header:<Name>", spec)
 			}
 		}
+		o.fast = event.NewPath(o.path)
 	}
 	return o, nil
 }
@@ -92,7 +94,13 @@ func (o OrderBy) Key(st *event.Stored) string {
 	case 'h':
 		k = st.Header.Get(o.header)
 	case 'p':
-		k = pathValue(st.Body, o.path)
+		var ok bool
+		if o.fast != nil {
+			k, ok = o.fast.Value(st.Body)
+		}
+		if !ok {
+			k = pathValue(st.Body, o.path)
+		}
 	}
 	if k == "" {
 		return ""

@@ -24,15 +24,12 @@ var (
 	releaseLua string
 	//go:embed lua/admit.lua
 	admitLua string
-	//go:embed lua/ack_ordered.lua
-	ackOrderedLua string
 	//go:embed lua/dead_ordered.lua
 	deadOrderedLua string
 	//go:embed lua/purge.lua
 	purgeLua string
 
 	admitScript       = redis.NewScript(admitLua)
-	ackOrderedScript  = redis.NewScript(releaseLua + ackOrderedLua)
 	deadOrderedScript = redis.NewScript(releaseLua + deadOrderedLua)
 	purgeScript       = redis.NewScript(releaseLua + purgeLua)
 )
@@ -60,6 +57,7 @@ func (m *moves) gate(ctx context.Context, jobs []*job, now time.Time) ([]*job, e
 			if err != nil {
 				continue // delivered unordered: prepare dead-letters it
 			}
+			j.decoded = &st
 			key := o.by.Key(&st)
 			if key == "" {
 				continue
@@ -101,21 +99,6 @@ func (m *moves) gate(ctx context.Context, jobs []*job, now time.Time) ([]*job, e
 		}
 	}
 	return out, nil
-}
-
-// ackOrdered is ack for a job of an ordered key. The next entry of its
-// key, when parked, is claimed for consumer and set as j.next ("" only
-// makes it due).
-func (m *moves) ackOrdered(ctx context.Context, j *job, consumer string) error {
-	res, err := ackOrderedScript.Run(ctx, m.rdb, []string{j.stream, m.retry, m.attempts, j.queue, m.streams[0]},
-		m.group, j.id, j.member(), m.delFlag(j), j.elem, consumer).Slice()
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return m.setNext(j, res)
 }
 
 // deadOrdered is deadLetter for a job of an ordered key.

@@ -45,14 +45,19 @@ type Relay struct {
 	// heldBack throttles the warning about a group that holds retention.
 	heldBack time.Time
 
-	jobs     chan *job
-	inflight sync.Map // retry member -> the *job that holds it in this relay now
-	stop     context.CancelFunc
-	ctx      context.Context
-	halt     sync.Once
-	halted   chan struct{} // closed once every loop and worker has ended
-	readers  sync.WaitGroup
-	workers  sync.WaitGroup
+	jobs   chan *job
+	acks   chan *job      // delivered jobs, for the acker to finish
+	ackers sync.WaitGroup // the acker
+	// releasing counts the goroutines handing the workers entries that
+	// finishing their heads released (handReleased).
+	releasing sync.WaitGroup
+	inflight  sync.Map // retry member -> the *job that holds it in this relay now
+	stop      context.CancelFunc
+	ctx       context.Context
+	halt      sync.Once
+	halted    chan struct{} // closed once every loop and worker has ended
+	readers   sync.WaitGroup
+	workers   sync.WaitGroup
 }
 
 // instances makes each Relay's consumer name unique within the process: a
@@ -86,6 +91,9 @@ func (r *Relay) Start() error {
 	r.started = r.now()
 
 	r.jobs = make(chan *job, r.cfg.Workers)
+	r.acks = make(chan *job, 4*r.cfg.Workers)
+	r.ackers.Add(1)
+	go r.acker()
 	for range r.cfg.Workers {
 		r.workers.Add(1)
 		go r.work()
@@ -134,8 +142,12 @@ func (r *Relay) Stop(ctx context.Context) error {
 			// (a blocked XREADGROUP on a hung server): wait for it here, not
 			// past ctx.
 			r.readers.Wait()
-			close(r.jobs)
 			r.workers.Wait()
+			r.releasing.Wait()
+			// The acks of deliveries made are sent before the relay
+			// stops; the workers, who hand them over, are done.
+			close(r.acks)
+			r.ackers.Wait()
 			r.sender.close()
 			close(r.halted)
 		}()

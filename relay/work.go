@@ -15,10 +15,16 @@ import (
 // pending, and it is reclaimed later.
 const moveTimeout = 5 * time.Second
 
-// work delivers jobs until the channel closes at Stop.
+// work delivers jobs until Stop.
 func (r *Relay) work() {
 	defer r.workers.Done()
-	for j := range r.jobs {
+	for {
+		var j *job
+		select {
+		case j = <-r.jobs:
+		case <-r.ctx.Done():
+			return
+		}
 		// Finishing the head of an ordered key may claim the next entry
 		// of that key for this worker: it goes at once, not through Redis.
 		// Redis gave it to this worker alone (it was parked: nobody
@@ -128,8 +134,9 @@ func (r *Relay) prepare(j *job, log *zap.Logger) (st event.Stored, req *request,
 		}
 		st.Body, st.Header = nil, nil
 	}()
-	st, err = Decode(j.values)
-	if err != nil {
+	if j.decoded != nil {
+		st = *j.decoded
+	} else if st, err = Decode(j.values); err != nil {
 		return st, nil, false, err
 	}
 	if len(r.cfg.Filter) > 0 && !matchAny(r.cfg.Filter, st.Type) {
@@ -165,10 +172,11 @@ func (r *Relay) stillOurs(log *zap.Logger, j *job) bool {
 // second delivery after claim_after.
 // It reports whether the move was made.
 func (r *Relay) finish(log *zap.Logger, j *job, v verdict) bool {
-	move, what := j.m.ack, "ack"
-	if v != delivered {
-		move, what = j.m.deadLetter, "dead-lettering"
+	if v == delivered {
+		r.acks <- j // batched: acks.go
+		return true
 	}
+	move, what := j.m.deadLetter, "dead-lettering"
 	var err error
 	for try := range 3 {
 		ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
