@@ -16,8 +16,8 @@ import (
 // order_by): events with the same key are delivered in ingest order, one at
 // a time. The zero OrderBy orders nothing.
 type OrderBy struct {
-	spec   string   // as configured, for messages
-	kind   byte     // 0 none, 'p' JSON path, 'h' header, 't' tenant, 's' source
+	spec   string      // as configured, for messages
+	kind   byte        // 0 none, 'p' JSON path, 'h' header, 't' tenant, 's' source
 	path   []string    // the JSON path's members
 	fast   *event.Path // the path read in one walk; nil when it cannot be
 	header string      // canonical header name
