@@ -191,6 +191,11 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	        metrics off          # leave Hookgate's metrics out (they are on by default)
 //	        metrics_tenant_label # the tenant as a label of the ingest metrics
 //
+//	        stream <name> {      # repeatable, one per stream name: its layout
+//	            partitions <n>   # streams of their own hash tag, spread over a Cluster; default 1; may change live
+//	            retention  <duration>   # finished entries kept for redelivery and lookup; default the longest relay retention, else 24h
+//	        }
+//
 //	        archive <dir> {      # repeatable, one per stream: every stored event as gzip JSON lines on disk
 //	            stream <name>    # default "events"
 //	            rotate <size>    # a new file past this compressed size, default 100MiB
@@ -214,7 +219,9 @@ func parseWebhook(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	            rate         <n>/s | <n>/m          # per-target limit, default none
 //	            claim_after  <duration>             # default 1m
 //	            start        new|all|<duration>     # where a new relay's group begins, default new
-//	            retention    <duration>             # default 7d
+//	            retention    <duration>             # dead letters, default 7d; set, also the stream's unless its block sets one
+//	            order_by     <json.path>|header:<Name>|tenant|source   # per-key FIFO, one in flight per key
+//	            on_dead      skip|block             # a dead head lets its key go on (default) or holds it until replayed or purged
 //	            alert        <url> {                # dead letters: the first at once, then one summary per window
 //	                format      slack|json          # default slack ({"text": ...})
 //	                alert_every <duration>          # default 5m

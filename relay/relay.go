@@ -259,7 +259,7 @@ func (r *Relay) readPart(m *moves) {
 		}
 		res, err := r.rdb.XReadGroup(r.ctx, &redis.XReadGroupArgs{
 			Group: r.cfg.Name, Consumer: r.consumer, Streams: streams,
-			Count: int64(r.cfg.Workers), Block: time.Second,
+			Count: int64(readBatch(r.cfg.Workers)), Block: time.Second,
 		}).Result()
 		if err == nil || errors.Is(err, redis.Nil) {
 			r.grouped.Store(true)
@@ -410,3 +410,8 @@ func (r *Relay) removeIdleConsumers(m *moves) {
 		}
 	}
 }
+
+// readBatch is how many entries one read takes: a few per worker, so the
+// reader's round trips (the read, and an ordered relay's admit) are not
+// what the workers wait for.
+func readBatch(workers int) int { return min(max(4*workers, 16), 256) }

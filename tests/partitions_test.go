@@ -132,3 +132,44 @@ func TestChangingPartitionsFrom1To4LosesNothingAndLetsNoDuplicateIn(t *testing.T
 		t.Fatalf("%d entries over %d partitions, want %d over all 4", total, spread, 2*n)
 	}
 }
+
+func TestThreeProcessesSharingAClusterDeliverEachEventOnce(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	s := newSink(t)
+	conn := "redis_cluster " + strings.Join(cluster.Addrs(), " ")
+	opts := partitioned(6) + "\n\t\t" + relayOpts(s.URL, "")
+	cs := []*caddy{
+		startCaddyConn(t, conn, opts, stripeRoute),
+		startCaddyConn(t, conn, opts, stripeRoute),
+		startCaddyConn(t, conn, opts, stripeRoute),
+	}
+	const n = 300
+	for i := range n {
+		if status := postEvent(t, cs[i%3], fmt.Sprintf("evt_%03d", i)); status != 202 {
+			t.Fatalf("event %d: %d", i, status)
+		}
+	}
+	waitFor(t, 30*time.Second, "every event at the target", func() bool { got, _ := s.got(); return len(got) == n })
+	// Whatever is still in flight lands before the count is read.
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cluster.Addrs()})
+	defer rdb.Close()
+	ctx := context.Background()
+	base, _ := relay.NewKeys("hookgate", "events")
+	waitFor(t, 30*time.Second, "nothing left pending", func() bool {
+		for p := range 6 {
+			if pe, err := rdb.XPending(ctx, base.Partition(p).Stream(), "wp").Result(); err != nil || pe.Count > 0 {
+				return false
+			}
+		}
+		return true
+	})
+	got, bad := s.got()
+	if len(bad) > 0 {
+		t.Fatalf("deliveries the official library rejects: %v", bad)
+	}
+	for k, v := range got {
+		if v != 1 {
+			t.Errorf("%s delivered %d times by three processes in one group", k, v)
+		}
+	}
+}
