@@ -102,6 +102,8 @@ type moves struct {
 	replay   string
 	streams  []string // the main stream and the replay stream
 	order    *order   // nil for an unordered relay
+	// admitting carries an ordered relay's batches to its admitter.
+	admitting chan []*job
 	// claimant names who takes the next entry of a key its head's finish
 	// releases: this consumer, or "" once stopping.
 	claimant func() string

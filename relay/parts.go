@@ -19,6 +19,9 @@ func (r *Relay) setParts(n int) {
 		}
 		if r.cfg.OrderBy.Ordered() {
 			m.order = &order{by: r.cfg.OrderBy, onDead: r.cfg.OnDead, keys: r.cfg.Keys.Partition(p), relay: r.cfg.Name, park: r.cfg.ClaimAfter}
+			m.admitting = make(chan []*job, 2)
+			r.readers.Add(1)
+			go func() { defer r.readers.Done(); r.guard("admit", func() { r.admitter(m) }) }()
 		}
 		r.parts = append(r.parts, m)
 	}

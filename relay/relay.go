@@ -171,20 +171,56 @@ func (r *Relay) hand(batch []*job) bool {
 			fresh = append(fresh, j)
 		}
 	}
-	if len(fresh) > 0 && fresh[0].m.order != nil {
-		fresh = r.admit(fresh)
+	if len(fresh) == 0 {
+		return true
 	}
-	for i, j := range fresh {
+	if q := fresh[0].m.admitting; q != nil {
+		// The partition's admitter asks Redis which may go, while this
+		// loop reads on.
+		select {
+		case q <- fresh:
+			return true
+		case <-r.ctx.Done():
+			r.letGo(fresh)
+			return false
+		}
+	}
+	return r.give(fresh)
+}
+
+// give hands jobs to the workers.
+func (r *Relay) give(jobs []*job) bool {
+	for i, j := range jobs {
 		select {
 		case r.jobs <- j:
 		case <-r.ctx.Done():
-			for _, left := range fresh[i:] {
-				r.inflight.CompareAndDelete(left.member(), left)
-			}
+			r.letGo(jobs[i:])
 			return false
 		}
 	}
 	return true
+}
+
+// letGo forgets jobs this relay will not deliver: they stay pending.
+func (r *Relay) letGo(jobs []*job) {
+	for _, j := range jobs {
+		r.inflight.CompareAndDelete(j.member(), j)
+	}
+}
+
+// admitter admits and hands over the batches of one partition of an
+// ordered relay, in the order they were read.
+func (r *Relay) admitter(m *moves) {
+	for {
+		select {
+		case batch := <-m.admitting:
+			if !r.give(r.admit(batch)) {
+				return
+			}
+		case <-r.ctx.Done():
+			return
+		}
+	}
 }
 
 // admit keeps the jobs of an ordered relay that may be delivered now; the

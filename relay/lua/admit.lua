@@ -54,11 +54,10 @@ for i = 3, #ARGV do
       redis.call('ZADD', KEYS[1], 'XX', 0, KEYS[2] .. '|' .. nxt)
     end
   end
-  local member = KEYS[2] .. '|' .. id
-  if admit == 1 then
-    redis.call('ZREM', KEYS[1], member)
-  else
-    redis.call('ZADD', KEYS[1], ARGV[2], member)
+  -- An admitted entry is in no schedule: one parked before was taken off
+  -- it by take.lua, and the reclaim leaves parked ones alone.
+  if admit == 0 then
+    redis.call('ZADD', KEYS[1], ARGV[2], KEYS[2] .. '|' .. id)
   end
   out[#out + 1] = admit
 end
