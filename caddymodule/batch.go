@@ -83,6 +83,14 @@ func (h *Handler) appendBatch(ctx context.Context, events []event.Stored, dedupe
 			return nil, err
 		}
 		for i := 1; i < len(events); i++ {
+			if dedupe[0].Replay == "" {
+				// One partition: each element is its own under the other
+				// layouts, which place it by its own key.
+				if _, err := h.place(ctx, &events[i], &dedupe[i]); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			if err := h.placeIn(ctx, keys, dedupe[0].Replay, &events[i], &dedupe[i]); err != nil {
 				return nil, err
 			}
@@ -124,7 +132,7 @@ func (h *Handler) appendBatch(ctx context.Context, events []event.Stored, dedupe
 
 // placeIn places a batch element in the partition keys of its batch.
 func (h *Handler) placeIn(ctx context.Context, keys relay.Keys, replay string, st *event.Stored, d *relay.Dedupe) error {
-	if _, err := h.layout.Place(ctx, h.app.store.rdb, replay, st.Source, d); err != nil {
+	if _, err := h.layout.Place(ctx, h.app.store.rdb, st, replay, d); err != nil {
 		return err
 	}
 	if h.ordered != nil {

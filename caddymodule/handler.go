@@ -196,13 +196,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 // needs beyond the dedupe key: the ordering queues and, while the stream
 // has another recent layout, its keys there.
 func (h *Handler) place(ctx context.Context, st *event.Stored, d *relay.Dedupe) (relay.Keys, error) {
-	key := d.ID
-	if d.Replay != "" {
-		key = d.Replay
-	} else if h.ordered != nil {
-		key = cmp.Or(h.ordered[0].By.Key(st), key)
-	}
-	keys, err := h.layout.Place(ctx, h.app.store.rdb, key, st.Source, d)
+	keys, err := h.layout.Place(ctx, h.app.store.rdb, st, "", d)
 	if err != nil {
 		return keys, err
 	}

@@ -43,7 +43,7 @@ func benchHandler(b testing.TB) *Handler {
 		MaxSize: DefaultMaxSize, Tenant: DefaultTenant, DedupeTTL: caddy.Duration(time.Hour), ReadTimeout: caddy.Duration(DefaultReadTimeout),
 		MaxDepth: DefaultMaxDepth, scopes: []string{verifier.SecretScope(benchSecret)},
 		source: "stripe", signer: &signer{verifier: v, scopes: []string{verifier.SecretScope(benchSecret)}}, locator: loc, fields: []string{loc.IDField, loc.TypeField},
-		keys: keys, layout: relay.NewPlacement(keys, 1, time.Hour), app: &App{Timeout: caddy.Duration(2 * time.Second), store: &store{rdb: rdb, appender: appender}, budget: newBudget(DefaultMaxBuffered)},
+		keys: keys, layout: relay.NewPlacement(keys, 1, relay.OrderBy{}, time.Hour), app: &App{Timeout: caddy.Duration(2 * time.Second), store: &store{rdb: rdb, appender: appender}, budget: newBudget(DefaultMaxBuffered)},
 		now: time.Now, logger: zap.NewNop(),
 	}
 }

@@ -99,6 +99,20 @@ func (a *App) partsOf(stream string) []relay.Keys {
 	return out
 }
 
+// placedBy is the ordering key a stream's events are placed by: that of
+// its ordered relays (checkOrdering makes them agree on a partitioned
+// stream), or none.
+func (a *App) placedBy(stream string) relay.OrderBy {
+	for _, rc := range a.Relays {
+		if cmp.Or(rc.Stream, DefaultStream) == stream && rc.OrderBy != "" {
+			if by, err := relay.ParseOrderBy(rc.OrderBy); err == nil {
+				return by
+			}
+		}
+	}
+	return relay.OrderBy{}
+}
+
 // placements holds one Placement per stream of the config, shared by its
 // routes, and runs their refreshers while the app runs.
 type placements struct {
@@ -123,7 +137,7 @@ func (a *App) placement(stream string, keys relay.Keys, window time.Duration) *r
 	defer a.places.mu.Unlock()
 	p := a.places.byName[stream]
 	if p == nil {
-		p = relay.NewPlacement(keys, a.partitionsOf(stream), window)
+		p = relay.NewPlacement(keys, a.partitionsOf(stream), a.placedBy(stream), window)
 		a.places.byName[stream] = p
 	}
 	p.Widen(window)

@@ -35,7 +35,7 @@ func NewPath(members []string) *Path {
 // A missing member, or a value of another kind, is "" with ok.
 func (p *Path) Value(body []byte) (v string, ok bool) {
 	var buf [16]span
-	spans := buf[:0]
+	var spans []span
 	if p.depth > len(buf) {
 		spans = make([]span, p.depth)
 	} else {

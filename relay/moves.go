@@ -102,6 +102,9 @@ type moves struct {
 	replay   string
 	streams  []string // the main stream and the replay stream
 	order    *order   // nil for an unordered relay
+	// joined: the partition was added to a relay whose group existed, and
+	// its group begins at the start of its stream.
+	joined bool
 	// admitting carries an ordered relay's batches to its admitter.
 	admitting chan []*job
 	// claimant names who takes the next entry of a key its head's finish

@@ -7,11 +7,14 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookgate/caddy-hookgate/event"
 )
 
 // A stream of n partitions is n streams, each with its own hash tag
@@ -38,39 +41,100 @@ import (
 // MaxPartitions bounds a stream's partitions.
 const MaxPartitions = 1024
 
-// PartitionOf is the partition of key among n.
+// PartitionOf is the partition of key among n: FNV-1a, whose low bits
+// see only the low bits of each byte, mixed by a Fibonacci multiply and
+// taken from the top, so every bit of the key counts for any n.
 func PartitionOf(key string, n int) int {
 	if n <= 1 {
 		return 0
 	}
-	h := fnv.New32a()
+	h := fnv.New64a()
 	_, _ = h.Write([]byte(key))
-	return int(h.Sum32() % uint32(n))
+	mixed := (h.Sum64() * 0x9E3779B97F4A7C15) >> 32
+	return int(mixed % uint64(n))
 }
 
 // Layouts is the hash of the partition counts a stream has been ingested
 // with, each with when it was last in use (unix ms).
 func (k Keys) Layouts() string { return k.Partition(0).tag + ":layouts" }
 
-// Partitions reads every partition count recorded for the stream, with
-// its last use, and the largest of them and n: how many partitions hold
-// entries.
-func Partitions(ctx context.Context, rdb redis.UniversalClient, k Keys, n int) (used map[int]time.Time, widest int, err error) {
+// layout is one way the stream's events have been placed: n partitions,
+// chosen by rule's key (the ordering key), or by dedupe id when rule is
+// the zero OrderBy. A one-time value places an event under every rule.
+type layout struct {
+	n    int
+	rule OrderBy
+}
+
+// field is the layout's name in the layouts hash: "<n>", or "<n>:<order_by>".
+func (l layout) field() string {
+	if l.n <= 1 || !l.rule.Ordered() {
+		return strconv.Itoa(max(l.n, 1))
+	}
+	return strconv.Itoa(l.n) + ":" + l.rule.String()
+}
+
+func parseLayout(f string) (layout, bool) {
+	num, spec, _ := strings.Cut(f, ":")
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 1 || n > MaxPartitions {
+		return layout{}, false
+	}
+	rule, err := ParseOrderBy(spec)
+	if err != nil {
+		return layout{}, false
+	}
+	return layout{n: n, rule: rule}, true
+}
+
+// key is what l places an event by.
+func (l layout) key(st *event.Stored, d *Dedupe) string {
+	if d.Replay != "" {
+		return d.Replay
+	}
+	if l.rule.Ordered() {
+		if k := l.rule.Key(st); k != "" {
+			return k
+		}
+	}
+	return d.ID
+}
+
+// usedLayout is a layout recorded for the stream, and its last use.
+type usedLayout struct {
+	layout
+	at time.Time
+}
+
+// layouts reads every layout recorded for the stream, by field.
+func layouts(ctx context.Context, rdb redis.UniversalClient, k Keys) (map[string]usedLayout, error) {
 	all, err := rdb.HGetAll(ctx, k.Layouts()).Result()
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	used, widest = make(map[int]time.Time, len(all)), n
+	used := make(map[string]usedLayout, len(all))
 	for f, v := range all {
-		m, err1 := strconv.Atoi(f)
-		ms, err2 := strconv.ParseInt(v, 10, 64)
-		if err1 != nil || err2 != nil || m < 1 || m > MaxPartitions {
-			continue
+		l, ok := parseLayout(f)
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if ok && err == nil {
+			used[f] = usedLayout{l, time.UnixMilli(ms)}
 		}
-		used[m] = time.UnixMilli(ms)
-		widest = max(widest, m)
 	}
-	return used, widest, nil
+	return used, nil
+}
+
+// Partitions is the largest partition count recorded for the stream, or n
+// if larger: how many partitions hold entries.
+func Partitions(ctx context.Context, rdb redis.UniversalClient, k Keys, n int) (widest int, err error) {
+	used, err := layouts(ctx, rdb, k)
+	if err != nil {
+		return 0, err
+	}
+	widest = n
+	for _, l := range used {
+		widest = max(widest, l.n)
+	}
+	return widest, nil
 }
 
 // Placement places one stream's events in its partitions and knows the
@@ -78,19 +142,25 @@ func Partitions(ctx context.Context, rdb redis.UniversalClient, k Keys, n int) (
 type Placement struct {
 	base   Keys
 	n      int
+	own    layout
 	window atomic.Int64 // how long a layout counts after its last use: the longest dedupe TTL
-	others atomic.Pointer[[]int]
+	others atomic.Pointer[[]layout]
 	ready  chan struct{}
 	once   sync.Once
 	first  sync.Mutex // one first read at a time, when ingest comes before Run's
 	parts  []Keys     // of this layout, built once
 }
 
-// NewPlacement places the events of the stream of k in n partitions; a
-// layout in use within window (the routes' longest dedupe TTL) is checked
-// for duplicates.
-func NewPlacement(k Keys, n int, window time.Duration) *Placement {
+// NewPlacement places the events of the stream of k in n partitions, by
+// rule's key where an event has one (the ordering key of the stream's
+// ordered relays; the zero OrderBy for none); a layout in use within window
+// (the routes' longest dedupe TTL) is checked for duplicates.
+func NewPlacement(k Keys, n int, rule OrderBy, window time.Duration) *Placement {
 	p := &Placement{base: k.Partition(0), n: max(n, 1), ready: make(chan struct{})}
+	p.own = layout{n: p.n, rule: rule}
+	if p.n == 1 {
+		p.own.rule = OrderBy{} // one partition places nothing
+	}
 	for i := range p.n {
 		p.parts = append(p.parts, p.base.Partition(i))
 	}
@@ -131,20 +201,20 @@ func (p *Placement) refresh(ctx context.Context, rdb redis.UniversalClient) erro
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	now := time.Now()
-	if err := rdb.HSet(ctx, p.base.Layouts(), strconv.Itoa(p.n), now.UnixMilli()).Err(); err != nil {
+	if err := rdb.HSet(ctx, p.base.Layouts(), p.own.field(), now.UnixMilli()).Err(); err != nil {
 		return fmt.Errorf("recording the partition layout of stream %s: %w", p.base.Name(), err)
 	}
-	used, _, err := Partitions(ctx, rdb, p.base, p.n)
+	used, err := layouts(ctx, rdb, p.base)
 	if err != nil {
 		return fmt.Errorf("reading the partition layouts of stream %s: %w", p.base.Name(), err)
 	}
-	var others []int
-	for m, at := range used {
-		if m != p.n && now.Sub(at) <= time.Duration(p.window.Load()) {
-			others = append(others, m)
+	var others []layout
+	for f, l := range used {
+		if f != p.own.field() && now.Sub(l.at) <= time.Duration(p.window.Load()) {
+			others = append(others, l.layout)
 		}
 	}
-	slices.Sort(others)
+	slices.SortFunc(others, func(a, b layout) int { return strings.Compare(a.field(), b.field()) })
 	p.others.Store(&others)
 	p.once.Do(func() { close(p.ready) })
 	return nil
@@ -155,11 +225,13 @@ func (p *Placement) refresh(ctx context.Context, rdb redis.UniversalClient) erro
 // could not be told.
 var errLayoutUnknown = errors.New("the stream's partition layouts could not be read")
 
-// Place returns the keys of the partition key goes to, and fills d's
-// Elsewhere and ElsewhereOnce with the event's dedupe keys and one-time
-// key in the partitions the other recent layouts would have put it in.
-// Before Run has read the layouts, it reads them itself, within ctx.
-func (p *Placement) Place(ctx context.Context, rdb redis.UniversalClient, key, source string, d *Dedupe) (Keys, error) {
+// Place returns the keys of the partition st goes to, and fills d's
+// Elsewhere and ElsewhereOnce with its dedupe keys and one-time key in the
+// partitions the other recent layouts would have put it in. by, when not
+// empty, places it by that key under every layout (a batch's elements go
+// where its one-time value does). Before Run has read the layouts, it
+// reads them itself, within ctx.
+func (p *Placement) Place(ctx context.Context, rdb redis.UniversalClient, st *event.Stored, by string, d *Dedupe) (Keys, error) {
 	select {
 	case <-p.ready:
 	default:
@@ -177,21 +249,27 @@ func (p *Placement) Place(ctx context.Context, rdb redis.UniversalClient, key, s
 			return Keys{}, fmt.Errorf("%w: %w: %w", ErrUnavailable, errLayoutUnknown, err)
 		}
 	}
-	own := p.parts[PartitionOf(key, p.n)]
+	keyOf := func(l layout) string {
+		if by != "" {
+			return by
+		}
+		return l.key(st, d)
+	}
+	own := p.parts[PartitionOf(keyOf(p.own), p.n)]
 	d.Elsewhere, d.ElsewhereOnce = d.Elsewhere[:0], d.ElsewhereOnce[:0]
-	for _, m := range *p.others.Load() {
-		at := p.base.Partition(PartitionOf(key, m))
+	for _, l := range *p.others.Load() {
+		at := p.base.Partition(PartitionOf(keyOf(l), l.n))
 		if at.tag == own.tag {
 			continue
 		}
 		for _, scope := range d.Scopes {
-			d.Elsewhere = append(d.Elsewhere, at.Seen(source, scope, d.ID))
+			d.Elsewhere = append(d.Elsewhere, at.Seen(st.Source, scope, d.ID))
 		}
 		if d.Replay != "" {
 			// The owner as that layout's script would have written it.
 			owner := d.ReplayOwner
 			if owner == "" {
-				owner = at.Seen(source, d.Scopes[0], d.ID)
+				owner = at.Seen(st.Source, d.Scopes[0], d.ID)
 			}
 			d.ElsewhereOnce = append(d.ElsewhereOnce, string(appendReplay(nil, at, d.Replay)), owner)
 		}

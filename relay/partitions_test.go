@@ -26,12 +26,12 @@ func TestARelayReadsEveryPartitionOfEveryLayoutRecorded(t *testing.T) {
 	cfg.Partitions = 2
 	r := f.start(t, cfg, nil)
 	// And the layout of 2 places new events in both of its partitions.
-	p := NewPlacement(f.keys, 2, time.Hour)
+	p := NewPlacement(f.keys, 2, OrderBy{}, time.Hour)
 	want := map[string]bool{"evt_old_layout": true}
 	for i := range 20 {
 		e := stored(fmt.Sprintf("evt_%02d", i))
 		d := Dedupe{Scopes: DefaultScopes, ID: e.ID}
-		keys, err := p.Place(ctx, f.rdb, e.ID, e.Source, &d)
+		keys, err := p.Place(ctx, f.rdb, e, "", &d)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,10 +7,16 @@ import (
 	"go.uber.org/zap"
 )
 
-// setParts builds the moves of n partitions and lets the loops start.
-func (r *Relay) setParts(n int) {
-	for p := range n {
+// buildParts makes the moves of partitions from to n-1 and starts an
+// ordered relay's admitters. joined says the relay's group existed before
+// them: their groups then begin at the start of their streams, since
+// everything a partition holds that the group never saw was stored after
+// the relay began (a new layout's partitions) or never delivered by it.
+func (r *Relay) buildParts(from, n int, joined bool) []*moves {
+	var out []*moves
+	for p := from; p < n; p++ {
 		m := newMoves(r.rdb, r.cfg.Keys.Partition(p), r.cfg.Name, r.consumer)
+		m.joined = joined && p > 0
 		m.claimant = func() string {
 			if r.ctx.Err() != nil {
 				return ""
@@ -23,14 +29,17 @@ func (r *Relay) setParts(n int) {
 			r.readers.Add(1)
 			go func() { defer r.readers.Done(); r.guard("admit", func() { r.admitter(m) }) }()
 		}
-		r.parts = append(r.parts, m)
+		out = append(out, m)
 	}
-	close(r.ready)
+	return out
 }
 
-// discover reads, once, how many partitions hold the stream's entries:
-// the widest of its layouts and the configured one, so the partitions of
-// a layout given up drain. It waits for Redis, and reports false when
+// allParts is every partition the relay reads now.
+func (r *Relay) allParts() []*moves { return *r.parts.Load() }
+
+// discover reads how many partitions hold the stream's entries: the
+// widest of its layouts and the configured one, so the partitions of a
+// layout given up drain. It waits for Redis, and reports false when
 // stopped first.
 func (r *Relay) discover() bool {
 	select {
@@ -40,14 +49,20 @@ func (r *Relay) discover() bool {
 	}
 	for {
 		ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
-		_, widest, err := Partitions(ctx, r.rdb, r.cfg.Keys, r.cfg.Partitions)
+		widest, err := Partitions(ctx, r.rdb, r.cfg.Keys, r.cfg.Partitions)
+		var joined bool
+		if err == nil {
+			joined, err = r.groupExists(ctx, r.cfg.Keys.Partition(0).Stream())
+		}
 		cancel()
 		if err == nil {
 			if widest > r.cfg.Partitions {
 				r.logger.Info("reading the partitions of an earlier layout too, so they drain",
 					zap.Int("partitions", r.cfg.Partitions), zap.Int("reading", widest))
 			}
-			r.setParts(widest)
+			parts := r.buildParts(0, widest, joined)
+			r.parts.Store(&parts)
+			close(r.ready)
 			return true
 		}
 		if r.ctx.Err() != nil {
@@ -56,6 +71,53 @@ func (r *Relay) discover() bool {
 		r.logger.Warn("reading the stream's partition layouts; retrying", zap.Error(err))
 		if !r.pause(time.Second) {
 			return false
+		}
+	}
+}
+
+// groupExists says whether the relay's group reads stream.
+func (r *Relay) groupExists(ctx context.Context, stream string) (bool, error) {
+	groups, err := r.rdb.XInfoGroups(ctx, stream).Result()
+	if err != nil {
+		if missing(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	for _, g := range groups {
+		if g.Name == r.cfg.Name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// layoutEvery is how often a running relay looks for a wider layout.
+const layoutEvery = 5 * time.Second
+
+// watchLayouts reads the partitions of a layout that appears while the
+// relay runs (another process ingesting with more partitions), from their
+// beginning.
+func (r *Relay) watchLayouts() {
+	if !r.known() {
+		return
+	}
+	for r.pause(layoutEvery) {
+		ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
+		widest, err := Partitions(ctx, r.rdb, r.cfg.Keys, r.cfg.Partitions)
+		cancel()
+		have := r.allParts()
+		if err != nil || widest <= len(have) {
+			continue
+		}
+		r.logger.Info("a layout with more partitions appeared; reading them too",
+			zap.Int("reading", len(have)), zap.Int("partitions", widest))
+		added := r.buildParts(len(have), widest, true)
+		all := append(append([]*moves(nil), have...), added...)
+		r.parts.Store(&all)
+		for _, m := range added {
+			r.readers.Add(1)
+			go func() { defer r.readers.Done(); r.guard("read", func() { r.readPart(m) }) }()
 		}
 	}
 }
@@ -75,8 +137,9 @@ func (r *Relay) known() bool {
 func (r *Relay) Partitions() []Keys {
 	select {
 	case <-r.ready:
-		out := make([]Keys, len(r.parts))
-		for i, m := range r.parts {
+		parts := r.allParts()
+		out := make([]Keys, len(parts))
+		for i, m := range parts {
 			out[i] = m.keys
 		}
 		return out

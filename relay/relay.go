@@ -27,7 +27,7 @@ type Relay struct {
 	logger *zap.Logger
 	// parts holds one partition's moves each, once known (ready closed):
 	// every partition of every layout the stream was ingested with.
-	parts    []*moves
+	parts    atomic.Pointer[[]*moves]
 	ready    chan struct{}
 	spread   sync.Once // starts the readers of partitions past the first
 	sender   *sender
@@ -98,7 +98,7 @@ func (r *Relay) Start() error {
 		r.workers.Add(1)
 		go r.work()
 	}
-	for name, loop := range map[string]func(){"read": r.read, "schedule": r.schedule, "reclaim": r.reclaim, "maintain": r.maintain} {
+	for name, loop := range map[string]func(){"read": r.read, "schedule": r.schedule, "reclaim": r.reclaim, "maintain": r.maintain, "layouts": r.watchLayouts} {
 		r.readers.Add(1)
 		go func() { defer r.readers.Done(); r.guard(name, loop) }()
 	}
@@ -273,12 +273,12 @@ func (r *Relay) read() {
 	// Once: after a panic this loop runs again, and the other readers
 	// still run.
 	r.spread.Do(func() {
-		for _, m := range r.parts[1:] {
+		for _, m := range r.allParts()[1:] {
 			r.readers.Add(1)
 			go func() { defer r.readers.Done(); r.guard("read", func() { r.readPart(m) }) }()
 		}
 	})
-	r.readPart(r.parts[0])
+	r.readPart(r.allParts()[0])
 }
 
 // readPart takes new entries from one partition and its replay stream. It
@@ -335,7 +335,7 @@ func (r *Relay) readPart(m *moves) {
 func (r *Relay) createGroups(m *moves, lost bool) {
 	for _, s := range m.streams {
 		id := "0"
-		if s == m.streams[0] && !lost {
+		if s == m.streams[0] && !lost && !m.joined {
 			id = r.cfg.Start.groupID(r.started)
 		}
 		err := r.rdb.XGroupCreateMkStream(r.ctx, s, r.cfg.Name, id).Err()
@@ -359,7 +359,7 @@ func (r *Relay) schedule() {
 		return
 	}
 	for r.pause(r.tick()) {
-		for _, m := range r.parts {
+		for _, m := range r.allParts() {
 			jobs, err := m.take(r.ctx, r.now(), r.cfg.Workers)
 			if err != nil {
 				if r.ctx.Err() == nil {
@@ -383,9 +383,9 @@ func (r *Relay) reclaim() {
 		return
 	}
 	every := max(r.cfg.ClaimAfter/2, 50*time.Millisecond)
-	cursors := make(map[string]string, 2*len(r.parts))
+	cursors := map[string]string{}
 	for r.pause(every) {
-		for _, m := range r.parts {
+		for _, m := range r.allParts() {
 			if !r.reclaimPart(m, cursors) {
 				return
 			}
@@ -423,7 +423,7 @@ func (r *Relay) maintain() {
 	}
 	every := min(max(min(r.cfg.Retention, r.cfg.StreamRetention)/10, time.Second), time.Minute)
 	for r.pause(every) {
-		for _, m := range r.parts {
+		for _, m := range r.allParts() {
 			r.trim(m)
 			r.removeIdleConsumers(m)
 		}
