@@ -317,6 +317,7 @@ func exerciseOrderedScripts(t *testing.T, ctx context.Context, rdb redis.Univers
 	if n := rdb.LLen(ctx, queue).Val(); n != 1 {
 		t.Fatalf("queue holds %d after the purge, want the last entry", n)
 	}
+	must("unblock", unblockScript.Run(ctx, rdb, []string{m.dead, m.retry, m.streams[0]}, "9999999999999-0", 1000, "-").Err())
 }
 
 func lastID(t *testing.T, ctx context.Context, rdb redis.UniversalClient, stream string) string {
