@@ -118,6 +118,13 @@ func withoutRepeats(ids []string) []string {
 }
 
 func TestEachCustomersEventsArriveInIngestOrderAcrossAKilledProcess(t *testing.T) {
+	t.Run("one partition", func(t *testing.T) { orderAcrossAKilledProcess(t, "") })
+	// The ordering key chooses the partition: each customer's events are
+	// in one of them, gated by its queue there.
+	t.Run("four partitions", func(t *testing.T) { orderAcrossAKilledProcess(t, partitioned(4)) })
+}
+
+func orderAcrossAKilledProcess(t *testing.T, layout string) {
 	srv := redistest.Start(t)
 	var mu sync.Mutex
 	rng := rand.New(rand.NewPCG(12, 1525))
@@ -133,7 +140,7 @@ func TestEachCustomersEventsArriveInIngestOrderAcrossAKilledProcess(t *testing.T
 		}
 		return http.StatusOK
 	})
-	opts := orderedRelay(s.URL, "workers 4")
+	opts := layout + "\n\t\t" + orderedRelay(s.URL, "workers 4")
 	cs := []*caddy{
 		startCaddy(t, srv.URL(), opts, stripeRoute),
 		startCaddy(t, srv.URL(), opts, stripeRoute),
