@@ -100,11 +100,14 @@ type App struct {
 	budget   budget
 	relays   []runningRelay
 	archives []runningArchive
-	key      string
-	logger   *zap.Logger
-	signers  *signerStreams // which stream each signer stores into
-	gauges   *gauges        // nil with metrics off
-	tracing  *tracing       // the provider of Caddy's tracing, once a route saw it
+	// watch adds archive writers for partitions found after start
+	// (archive.go); nil without an archive.
+	watch   *archiveWatch
+	key     string
+	logger  *zap.Logger
+	signers *signerStreams // which stream each signer stores into
+	gauges  *gauges        // nil with metrics off
+	tracing *tracing       // the provider of Caddy's tracing, once a route saw it
 }
 
 // CaddyModule returns the Caddy module information.
@@ -242,6 +245,7 @@ func (a *App) Start() error {
 // bound; Cleanup releases the shared store.
 func (a *App) Stop() error {
 	running.CompareAndSwap(a, nil)
+	a.stopArchiveWatch()
 	defer a.stopPlacements()
 	return stopRelays(a.relays)
 }

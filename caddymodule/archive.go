@@ -2,10 +2,12 @@ package caddymodule
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -158,18 +160,76 @@ func (a *App) provisionArchives() error {
 		// A writer per partition: one reads one slot. Partition p > 0
 		// writes to p<p> under the directory, so a stream of one
 		// partition keeps the layout it had.
-		for p := range a.partitionsOf(stream) {
-			pcfg := cfg
-			pcfg.Keys = keys.Partition(p)
-			if p > 0 {
-				pcfg.Dir = filepath.Join(cfg.Dir, "p"+strconv.Itoa(p))
-			}
-			if err := a.provisionArchive(c.Path, pcfg); err != nil {
+		cfg.Keys = keys
+		spec := &archiveSpec{path: c.Path, cfg: cfg, have: a.partitionsOf(stream)}
+		for p := range spec.have {
+			if err := a.provisionArchive(c.Path, spec.of(p)); err != nil {
 				return err
 			}
 		}
+		if a.watch == nil {
+			a.watch = &archiveWatch{}
+		}
+		a.watch.specs = append(a.watch.specs, spec)
 	}
 	return nil
+}
+
+// archiveWatch adds the writers of partitions found after start.
+type archiveWatch struct {
+	specs  []*archiveSpec
+	mu     sync.Mutex // guards App.archives once the watch runs
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// archiveSpec is one archive block, for the writers of partitions found
+// later: those of a wider layout the stream was ingested with.
+type archiveSpec struct {
+	path string
+	cfg  archive.Config // of partition 0
+	have int            // partitions with a writer
+}
+
+func (s *archiveSpec) of(p int) archive.Config {
+	pcfg := s.cfg
+	pcfg.Keys = s.cfg.Keys.Partition(p)
+	if p > 0 {
+		pcfg.Dir = filepath.Join(s.cfg.Dir, "p"+strconv.Itoa(p))
+	}
+	return pcfg
+}
+
+// watchArchiveLayouts gives every partition of the widest layout recorded
+// a writer, as relays read them: after n is lowered, the partitions only
+// the old layout wrote to are archived too, and their _archive group
+// holds no trim back.
+func (a *App) watchArchiveLayouts(ctx context.Context) {
+	for {
+		for _, spec := range a.watch.specs {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			widest, err := relay.Partitions(rctx, a.store.relays, spec.cfg.Keys, spec.have)
+			cancel()
+			for err == nil && spec.have < widest {
+				a.watch.mu.Lock()
+				if err = a.provisionArchive(spec.path, spec.of(spec.have)); err == nil {
+					a.archives[len(a.archives)-1].writer.Start()
+					spec.have++
+				}
+				a.watch.mu.Unlock()
+			}
+			if err != nil && ctx.Err() == nil {
+				a.logger.Warn("archive: reading the stream's layouts; trying again", zap.String("dir", spec.cfg.Dir), zap.Error(err))
+			}
+		}
+		t := time.NewTimer(placementEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // provisionArchive builds, or keeps from the config before, one writer.
@@ -198,11 +258,27 @@ func (a *App) startArchives() {
 	for _, r := range a.archives {
 		r.writer.Start()
 	}
+	if a.watch == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.watch.cancel = cancel
+	a.watch.done.Add(1)
+	go func() { defer a.watch.done.Done(); a.watchArchiveLayouts(ctx) }()
+}
+
+// stopArchiveWatch ends watchArchiveLayouts before the writers go.
+func (a *App) stopArchiveWatch() {
+	if a.watch != nil && a.watch.cancel != nil {
+		a.watch.cancel()
+		a.watch.done.Wait()
+	}
 }
 
 // cleanupArchives releases this config's hold on its writers; the last
 // holder stops one.
 func (a *App) cleanupArchives() error {
+	a.stopArchiveWatch()
 	var first error
 	for _, r := range a.archives {
 		if _, err := archives.Delete(r.key); err != nil && first == nil {

@@ -261,3 +261,58 @@ func TestArchiveCarriesOnAcrossReloads(t *testing.T) {
 		}
 	}
 }
+
+func TestAnArchiveWritesThePartitionsOfAWiderLayoutToo(t *testing.T) {
+	srv := redistest.Start(t)
+	dir := t.TempDir()
+	// Events ingested with 4 partitions, then the count lowered to 1: the
+	// archive of the new config archives the old partitions too.
+	four := startCaddy(t, srv.URL(), partitioned(4), stripeRoute)
+	const n = 40
+	for i := range n {
+		if status := postEvent(t, four, fmt.Sprintf("evt_%02d", i)); status != 202 {
+			t.Fatalf("event %d: %d", i, status)
+		}
+	}
+	four.Stop()
+	startCaddy(t, srv.URL(), fmt.Sprintf("archive %s {\n\t\t\tkeep 0\n\t\t}", dir), stripeRoute)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	base, _ := relay.NewKeys("hookgate", "events")
+	waitFor(t, 30*time.Second, "every partition archived", func() bool {
+		for p := range 4 {
+			if k := base.Partition(p); rdb.XLen(context.Background(), k.Stream()).Val() > 0 && !archiveCaughtUp(rdb, k.Stream()) {
+				return false
+			}
+		}
+		return true
+	})
+	seen := map[string]int{}
+	for p := range 4 {
+		pdir := dir
+		if p > 0 {
+			pdir = filepath.Join(dir, fmt.Sprintf("p%d", p))
+		}
+		files, err := archive.Files(pdir, base.Partition(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range files {
+			lines, err := archive.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range lines {
+				seen[l.ID]++
+			}
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d of %d events archived", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("%s archived %d times", id, c)
+		}
+	}
+}
