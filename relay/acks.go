@@ -67,6 +67,9 @@ func (r *Relay) flushAcks(batch []*job) {
 			}
 			time.Sleep(time.Duration(try+1) * 100 * time.Millisecond) // a passing Redis error
 		}
+		for _, j := range jobs {
+			r.inflight.CompareAndDelete(j.member(), j)
+		}
 		if err != nil {
 			r.logger.Error("ack failed; the entries stay pending and are delivered again after claim_after",
 				zap.Int("entries", len(jobs)), zap.Error(err))

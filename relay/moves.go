@@ -56,6 +56,8 @@ type job struct {
 	next *job
 	// decoded is the stored event, once decoded for its ordering key.
 	decoded *event.Stored
+	// acking: handed to the acker, which lets go of it once its ack ran.
+	acking bool
 }
 
 func (j *job) member() string { return j.stream + "|" + j.id }

@@ -32,7 +32,9 @@ func (r *Relay) work() {
 		// parked it has not let go of it yet.
 		for j != nil {
 			r.process(j)
-			r.inflight.CompareAndDelete(j.member(), j)
+			if !j.acking {
+				r.inflight.CompareAndDelete(j.member(), j)
+			}
 			if j = j.next; j != nil {
 				r.inflight.Store(j.member(), j)
 			}
@@ -173,6 +175,7 @@ func (r *Relay) stillOurs(log *zap.Logger, j *job) bool {
 // It reports whether the move was made.
 func (r *Relay) finish(log *zap.Logger, j *job, v verdict) bool {
 	if v == delivered {
+		j.acking = true
 		r.acks <- j // batched: acks.go
 		return true
 	}
