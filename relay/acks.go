@@ -4,6 +4,8 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -48,36 +50,55 @@ func (r *Relay) acker() {
 	}
 }
 
-// flushAcks finishes batch, one call per partition, trying a failed call
-// again twice.
+// flushAcks finishes batch, one call per partition, the partitions side
+// by side so one whose master is failing over holds up no other; a failed
+// call is tried again twice. Its jobs stay held by this relay until their
+// ack ran: its own reclaim must not take an entry whose ack is only slow.
 func (r *Relay) flushAcks(batch []*job) {
 	byPart := map[*moves][]*job{}
 	for _, j := range batch {
 		byPart[j.m] = append(byPart[j.m], j)
 	}
+	var done sync.WaitGroup
 	for m, jobs := range byPart {
-		var next []*job
-		var err error
-		for try := range 3 {
-			ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
-			next, err = m.ackBatch(ctx, jobs, m.claimant())
-			cancel()
-			if err == nil {
-				break
-			}
-			time.Sleep(time.Duration(try+1) * 100 * time.Millisecond) // a passing Redis error
-		}
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			r.flushPart(m, jobs)
+		}()
+	}
+	done.Wait()
+}
+
+// flushPart acks jobs of partition m. A panic is caught: the entries stay
+// pending, and are delivered again after claim_after.
+func (r *Relay) flushPart(m *moves, jobs []*job) {
+	defer func() {
 		for _, j := range jobs {
 			r.inflight.CompareAndDelete(j.member(), j)
 		}
-		if err != nil {
-			r.logger.Error("ack failed; the entries stay pending and are delivered again after claim_after",
-				zap.Int("entries", len(jobs)), zap.Error(err))
-			continue
+		if p := recover(); p != nil {
+			r.logger.Error("ack panicked; the entries stay pending", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 		}
-		if len(next) > 0 {
-			r.handReleased(next)
+	}()
+	var next []*job
+	var err error
+	for try := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
+		next, err = m.ackBatch(ctx, jobs, m.claimant())
+		cancel()
+		if err == nil {
+			break
 		}
+		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond) // a passing Redis error
+	}
+	if err != nil {
+		r.logger.Error("ack failed; the entries stay pending and are delivered again after claim_after",
+			zap.Int("entries", len(jobs)), zap.Error(err))
+		return
+	}
+	if len(next) > 0 {
+		r.handReleased(next)
 	}
 }
 
@@ -92,6 +113,10 @@ func (r *Relay) handReleased(next []*job) {
 	go func() {
 		defer r.releasing.Done()
 		for _, j := range next {
+			if r.ctx.Err() != nil {
+				r.inflight.CompareAndDelete(j.member(), j)
+				continue
+			}
 			select {
 			case r.jobs <- j:
 			case <-r.ctx.Done():

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -104,9 +105,9 @@ type moves struct {
 	replay   string
 	streams  []string // the main stream and the replay stream
 	order    *order   // nil for an unordered relay
-	// joined: the partition was added to a relay whose group existed, and
-	// its group begins at the start of its stream.
-	joined bool
+	// grouped is set once this partition's group was seen to exist, so
+	// one that disappears later is told apart from one never created.
+	grouped atomic.Bool
 	// admitting carries an ordered relay's batches to its admitter.
 	admitting chan []*job
 	// claimant names who takes the next entry of a key its head's finish

@@ -335,12 +335,3 @@ func FuzzOrderKey(f *testing.F) {
 		}
 	})
 }
-
-func TestAQueueNoRelayPopsExpires(t *testing.T) {
-	f := newFixture(t)
-	f.ingestOrdered(t, "gone", orderedEvent("evt_1", "cus_a"), orderedEvent("evt_2", "cus_a"))
-	ttl := f.rdb.TTL(context.Background(), f.keys.Queue("gone", "cus_a")).Val()
-	if ttl < 6*24*time.Hour || ttl > 7*24*time.Hour {
-		t.Fatalf("the queue of a relay nobody runs lives %v, want a week after its last event", ttl)
-	}
-}

@@ -54,6 +54,9 @@ func PartitionOf(key string, n int) int {
 	return int(mixed % uint64(n))
 }
 
+// Starts is the hash of where each relay's groups begin (Relay.recordStart).
+func (k Keys) Starts() string { return k.Partition(0).tag + ":starts" }
+
 // Layouts is the hash of the partition counts a stream has been ingested
 // with, each with when it was last in use (unix ms).
 func (k Keys) Layouts() string { return k.Partition(0).tag + ":layouts" }

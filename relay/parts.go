@@ -8,15 +8,11 @@ import (
 )
 
 // buildParts makes the moves of partitions from to n-1 and starts an
-// ordered relay's admitters. joined says the relay's group existed before
-// them: their groups then begin at the start of their streams, since
-// everything a partition holds that the group never saw was stored after
-// the relay began (a new layout's partitions) or never delivered by it.
-func (r *Relay) buildParts(from, n int, joined bool) []*moves {
+// ordered relay's admitters.
+func (r *Relay) buildParts(from, n int) []*moves {
 	var out []*moves
 	for p := from; p < n; p++ {
 		m := newMoves(r.rdb, r.cfg.Keys.Partition(p), r.cfg.Name, r.consumer)
-		m.joined = joined && p > 0
 		m.claimant = func() string {
 			if r.ctx.Err() != nil {
 				return ""
@@ -50,9 +46,8 @@ func (r *Relay) discover() bool {
 	for {
 		ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
 		widest, err := Partitions(ctx, r.rdb, r.cfg.Keys, r.cfg.Partitions)
-		var joined bool
 		if err == nil {
-			joined, err = r.groupExists(ctx, r.cfg.Keys.Partition(0).Stream())
+			r.groupStart, err = r.recordStart(ctx)
 		}
 		cancel()
 		if err == nil {
@@ -60,7 +55,7 @@ func (r *Relay) discover() bool {
 				r.logger.Info("reading the partitions of an earlier layout too, so they drain",
 					zap.Int("partitions", r.cfg.Partitions), zap.Int("reading", widest))
 			}
-			parts := r.buildParts(0, widest, joined)
+			parts := r.buildParts(0, widest)
 			r.parts.Store(&parts)
 			close(r.ready)
 			return true
@@ -73,6 +68,30 @@ func (r *Relay) discover() bool {
 			return false
 		}
 	}
+}
+
+// recordStart returns where the relay's groups begin, recording it the
+// first time: its start (cfg.Start) when its group does not exist on
+// partition 0 yet, so every partition, whenever its group is created and
+// by whichever process, begins at the same point and a new relay sends no
+// history; "0-0" for a group that predates the record, since what it has
+// not seen in a partition created later was stored after it began. A
+// relay whose group is gone from partition 0 (deleted, or new again under
+// an old name) records its start anew.
+func (r *Relay) recordStart(ctx context.Context) (string, error) {
+	key := r.cfg.Keys.Starts()
+	exists, err := r.groupExists(ctx, r.cfg.Keys.Partition(0).Stream())
+	if err != nil {
+		return "", err
+	}
+	if !exists {
+		if err := r.rdb.HSet(ctx, key, r.cfg.Name, r.cfg.Start.groupID(r.started)).Err(); err != nil {
+			return "", err
+		}
+	} else if err := r.rdb.HSetNX(ctx, key, r.cfg.Name, "0-0").Err(); err != nil {
+		return "", err
+	}
+	return r.rdb.HGet(ctx, key, r.cfg.Name).Result()
 }
 
 // groupExists says whether the relay's group reads stream.
@@ -112,7 +131,7 @@ func (r *Relay) watchLayouts() {
 		}
 		r.logger.Info("a layout with more partitions appeared; reading them too",
 			zap.Int("reading", len(have)), zap.Int("partitions", widest))
-		added := r.buildParts(len(have), widest, true)
+		added := r.buildParts(len(have), widest)
 		all := append(append([]*moves(nil), have...), added...)
 		r.parts.Store(&all)
 		for _, m := range added {

@@ -39,9 +39,10 @@ type Relay struct {
 	started  time.Time // when Start ran, where a new group begins
 	// normalize builds the envelope; a test swaps in a faulty one.
 	normalize func(event.Stored) (event.Envelope, error)
-	// grouped is set once this relay has seen its groups exist, so a group
-	// that disappears later is told apart from one never created.
-	grouped atomic.Bool
+	// groupStart is where the relay's groups begin on every partition:
+	// recorded once for the relay (Keys.Starts), so a partition whose
+	// group is created later begins where the others did.
+	groupStart string
 	// heldBack throttles the warning about a group that holds retention.
 	heldBack time.Time
 
@@ -143,11 +144,12 @@ func (r *Relay) Stop(ctx context.Context) error {
 			// past ctx.
 			r.readers.Wait()
 			r.workers.Wait()
-			r.releasing.Wait()
 			// The acks of deliveries made are sent before the relay
-			// stops; the workers, who hand them over, are done.
+			// stops; the workers, who hand them over, are done. The
+			// acker may hand released entries on until it ends.
 			close(r.acks)
 			r.ackers.Wait()
+			r.releasing.Wait()
 			r.sender.close()
 			close(r.halted)
 		}()
@@ -298,7 +300,7 @@ func (r *Relay) readPart(m *moves) {
 			Count: int64(readBatch(r.cfg.Workers)), Block: time.Second,
 		}).Result()
 		if err == nil || errors.Is(err, redis.Nil) {
-			r.grouped.Store(true)
+			m.grouped.Store(true)
 		}
 		if errors.Is(err, redis.Nil) {
 			continue
@@ -307,7 +309,7 @@ func (r *Relay) readPart(m *moves) {
 			if r.ctx.Err() == nil {
 				r.logger.Warn("reading stream", zap.Error(err))
 				if redis.HasErrorPrefix(err, "NOGROUP") {
-					r.createGroups(m, r.grouped.Load())
+					r.createGroups(m, m.grouped.Load())
 				}
 				r.pause(time.Second)
 			}
@@ -335,8 +337,8 @@ func (r *Relay) readPart(m *moves) {
 func (r *Relay) createGroups(m *moves, lost bool) {
 	for _, s := range m.streams {
 		id := "0"
-		if s == m.streams[0] && !lost && !m.joined {
-			id = r.cfg.Start.groupID(r.started)
+		if s == m.streams[0] && !lost {
+			id = r.groupStart
 		}
 		err := r.rdb.XGroupCreateMkStream(r.ctx, s, r.cfg.Name, id).Err()
 		switch {

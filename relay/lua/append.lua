@@ -66,9 +66,6 @@ while a <= #ARGV do
   if id ~= '' and id ~= '!' then
     for j = k, k + nq - 1 do
       redis.call('RPUSH', KEYS[j], id)
-      -- A queue no relay pops (a relay renamed, or no longer ordered)
-      -- goes a week after its last event; a live one is pushed again.
-      redis.call('EXPIRE', KEYS[j], 604800)
     end
   end
   k = k + nq
