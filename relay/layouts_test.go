@@ -3,26 +3,13 @@ package relay
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"sync"
 	"testing"
 	"time"
 )
 
 func TestADeadHeadWhoseLetterRetentionTrimsReleasesItsKey(t *testing.T) {
 	f := newFixture(t)
-	var mu sync.Mutex
-	var got []string
-	tg := newTarget(t, func(_ int, d delivery) (int, http.Header, string) {
-		id, _ := customerOf(t, d)
-		if id == "evt_a1" {
-			return 400, nil, ""
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		got = append(got, id)
-		return 200, nil, ""
-	})
+	tg, delivered := poisonedTarget(t, "evt_a1")
 	cfg := f.config("wp", tg.URL)
 	cfg.OrderBy, cfg.OnDead = byCustomer, DeadBlocks
 	cfg.Retention, cfg.StreamRetention = time.Second, time.Hour
@@ -33,8 +20,7 @@ func TestADeadHeadWhoseLetterRetentionTrimsReleasesItsKey(t *testing.T) {
 	// Once retention trims the letter nothing could replay or purge it:
 	// the key goes on.
 	waitUntil(t, 20*time.Second, "the next event of the key delivered", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
+		got := delivered()
 		return len(got) == 1 && got[0] == "evt_a2"
 	})
 	waitUntil(t, 10*time.Second, "the relay to settle", func() bool { return f.settled(t, "wp") })

@@ -192,18 +192,7 @@ func TestADeadHeadSkipsOrBlocksOnlyItsKey(t *testing.T) {
 
 func TestPurgingADeadHeadLetsItsKeyGoOn(t *testing.T) {
 	f := newFixture(t)
-	var mu sync.Mutex
-	var got []string
-	tg := newTarget(t, func(_ int, d delivery) (int, http.Header, string) {
-		id, _ := customerOf(t, d)
-		if id == "evt_a1" {
-			return 400, nil, ""
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		got = append(got, id)
-		return 200, nil, ""
-	})
+	tg, delivered := poisonedTarget(t, "evt_a1")
 	cfg := f.config("wp", tg.URL)
 	cfg.OrderBy, cfg.OnDead = byCustomer, DeadBlocks
 	f.start(t, cfg, nil)
@@ -212,10 +201,8 @@ func TestPurgingADeadHeadLetsItsKeyGoOn(t *testing.T) {
 	if n, err := NewDeadLetters(f.rdb, f.keys, "wp").PurgeAll(context.Background()); err != nil || n != 1 {
 		t.Fatalf("purge: %d, %v", n, err)
 	}
-	waitUntil(t, 10*time.Second, "the rest of key a", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
-	mu.Lock()
-	defer mu.Unlock()
-	if fmt.Sprint(got) != "[evt_a2 evt_a3]" {
+	waitUntil(t, 10*time.Second, "the rest of key a", func() bool { return len(delivered()) == 2 })
+	if got := delivered(); fmt.Sprint(got) != "[evt_a2 evt_a3]" {
 		t.Fatalf("after the purge: %v", got)
 	}
 }
@@ -334,4 +321,22 @@ func FuzzOrderKey(f *testing.F) {
 			}
 		}
 	})
+}
+
+// poisonedTarget answers 400 (dead-lettered at once) to the event poison
+// and 200 to the others, which delivered lists in the order they came.
+func poisonedTarget(t *testing.T, poison string) (*target, func() []string) {
+	var mu sync.Mutex
+	var got []string
+	tg := newTarget(t, func(_ int, d delivery) (int, http.Header, string) {
+		id, _ := customerOf(t, d)
+		if id == poison {
+			return 400, nil, ""
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, id)
+		return 200, nil, ""
+	})
+	return tg, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), got...) }
 }
