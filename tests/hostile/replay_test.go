@@ -81,7 +81,23 @@ func set(name, value string) func(http.Header) {
 }
 
 func TestReplayUnderFreshLabelsIsADuplicate(t *testing.T) {
-	g := startGateway(t, "", replaySite)
+	t.Run("one partition", func(t *testing.T) { replayUnderFreshLabels(t, startGateway(t, "", replaySite)) })
+	// Placed by the ordering key (a Stripe event's customer) or the id in
+	// one of 4 partitions: a relabelled copy must land where its first did.
+	t.Run("four partitions ordered by customer", func(t *testing.T) {
+		opts := `stream events {
+			partitions 4
+		}
+		relay ordered {
+			to http://127.0.0.1:9/unreachable
+			secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+			order_by data.object.customer
+		}`
+		replayUnderFreshLabels(t, startGatewayOf(t, 4, opts, replaySite))
+	})
+}
+
+func replayUnderFreshLabels(t *testing.T, g *gateway) {
 	now := time.Now()
 	genericBody := `{"order":"o_1","status":"paid"}`
 	for _, tc := range []struct {
