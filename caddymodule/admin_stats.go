@@ -58,7 +58,7 @@ func serveStats(ctx context.Context, app *App, w http.ResponseWriter, _ *http.Re
 			}
 			ss.Relays = append(ss.Relays, rs)
 		}
-		n, err := relay.ReadStreamLength(ctx, app.store.relays, keys)
+		n, err := relay.ReadStreamLengthOf(ctx, app.store.relays, app.partsOf(keys.Name()))
 		if err != nil {
 			return redisError(err)
 		}

@@ -134,16 +134,6 @@ func (m *moves) delFlag(j *job) string {
 	return ""
 }
 
-// ack finishes one delivered (or filtered out) job, as the acker does a
-// batch; the entry of its key it releases is set as j.next.
-func (m *moves) ack(ctx context.Context, j *job) error {
-	next, err := m.ackBatch(ctx, []*job{j}, m.claimant())
-	if err == nil && len(next) > 0 {
-		j.next = next[0]
-	}
-	return err
-}
-
 // schedule records an attempt and when to try again.
 func (m *moves) schedule(ctx context.Context, j *job, due time.Time) error {
 	return scheduleScript.Run(ctx, m.rdb, []string{m.retry, m.attempts},

@@ -131,6 +131,12 @@ func TestChangingPartitionsFrom1To4LosesNothingAndLetsNoDuplicateIn(t *testing.T
 	if total != 2*n || spread < 3 {
 		t.Fatalf("%d entries over %d partitions, want %d over all 4", total, spread, 2*n)
 	}
+	// The admin view adds the partitions up.
+	var stats adminStats
+	if status, reply := adminCall(t, four, "GET", "/hookgate/stats", "", &stats); status != 200 || len(stats.Streams) != 1 ||
+		stats.Streams[0].Length != 2*n || len(stats.Streams[0].Relays) != 1 || stats.Streams[0].Relays[0].Lag != 0 {
+		t.Fatalf("stats of the partitioned stream: %d %s", status, reply)
+	}
 }
 
 func TestThreeProcessesSharingAClusterDeliverEachEventOnce(t *testing.T) {

@@ -24,8 +24,6 @@ var caddyBin string
 
 func TestMain(m *testing.M) { caddytest.Main(m, &caddyBin) }
 
-const stream = "hookgate:{events}"
-
 // gateway is one Caddy serving every route of the suite, its Redis and a
 // client to read what was stored.
 type gateway struct {
