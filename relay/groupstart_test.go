@@ -12,6 +12,24 @@ import (
 	"go.uber.org/zap"
 )
 
+// startOn starts a relay of cfg on client c, stopped when t ends.
+func startOn(t *testing.T, c redis.UniversalClient, cfg Config) *Relay {
+	t.Helper()
+	r, err := New(c, cfg, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = r.Stop(ctx)
+	})
+	return r
+}
+
 // hookClient is a client of f's server whose commands pass through h.
 func hookClient(t *testing.T, f *fixture, h redis.Hook) *redis.Client {
 	opt, err := redis.ParseURL(f.srv.URL())
@@ -81,19 +99,12 @@ func TestAGroupCreatedLateOnOnePartitionBeginsAtTheRelaysStart(t *testing.T) {
 	tg := newTarget(t, ok)
 	cfg := f.config("wp", tg.URL)
 	cfg.Start, cfg.Partitions = StartNew, 2
-	r, err := New(c, cfg, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = r.Stop(ctx)
+	r := startOn(t, c, cfg)
+	waitUntil(t, 20*time.Second, "partition 1's group", func() bool {
+		ok, err := r.groupExists(context.Background(), p1)
+		return err == nil && ok && time.Now().After(until)
 	})
-	time.Sleep(5 * time.Second)
+	f.afterMarker(t, tg, p1)
 	for _, d := range tg.deliveries() {
 		if envelopeOf(t, d).ID == "evt_before_the_relay" {
 			t.Fatalf("a new relay with start new delivered an event stored 2 h before it began (partition 1 created at 0)")
@@ -151,18 +162,7 @@ func TestASlowAckDeliversNothingTwice(t *testing.T) {
 	tg := newTarget(t, ok)
 	cfg := f.config("wp", tg.URL)
 	cfg.Timeout, cfg.ClaimAfter = 500*time.Millisecond, time.Second
-	r, err := New(c, cfg, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = r.Stop(ctx)
-	})
+	r := startOn(t, c, cfg)
 	waitUntil(t, 5*time.Second, "the group", func() bool { ok, err := r.groupExists(context.Background(), f.keys.Stream()); return err == nil && ok })
 	f.ingest(t, "evt_once")
 	waitUntil(t, 10*time.Second, "the delivery", func() bool { return len(tg.deliveries()) >= 1 })
