@@ -198,17 +198,9 @@ func (w *walker) object(i, depth, member int) (int, error) {
 		if i, err = w.value(i, depth+1, kid); err != nil {
 			return 0, err
 		}
-		i = w.skip(i)
-		if i == len(b) {
-			return 0, errUnsure
-		}
-		switch b[i] {
-		case ',':
-			i = w.skip(i + 1)
-		case '}':
-			return i + 1, nil
-		default:
-			return 0, errUnsure
+		var closed bool
+		if i, closed, err = w.after(i, '}'); err != nil || closed {
+			return i, err
 		}
 	}
 }
@@ -230,19 +222,26 @@ func (w *walker) array(i, depth int) (int, error) {
 		if i, err = w.value(i, depth+1, noMember); err != nil {
 			return 0, err
 		}
-		i = w.skip(i)
-		if i == len(b) {
-			return 0, errUnsure
-		}
-		switch b[i] {
-		case ',':
-			i = w.skip(i + 1)
-		case ']':
-			return i + 1, nil
-		default:
-			return 0, errUnsure
+		var closed bool
+		if i, closed, err = w.after(i, ']'); err != nil || closed {
+			return i, err
 		}
 	}
+}
+
+// after reads what follows a value in a container that closer ends: a
+// comma, then the next value's start, or closer, then what follows it.
+func (w *walker) after(i int, closer byte) (next int, closed bool, err error) {
+	i = w.skip(i)
+	switch {
+	case i == len(w.b):
+		return 0, false, errUnsure
+	case w.b[i] == ',':
+		return w.skip(i + 1), false, nil
+	case w.b[i] == closer:
+		return i + 1, true, nil
+	}
+	return 0, false, errUnsure
 }
 
 // match returns which of kids the member name raw is, or noMember. It is
