@@ -84,3 +84,21 @@ func TestManyDeadLettersGoInBatches(t *testing.T) {
 		t.Fatalf("%d in the replay stream, want 300", n)
 	}
 }
+
+func FuzzDeadID(f *testing.F) {
+	for _, s := range []string{"1700000000000-0", "2/1700000000000-0", "0/1-0", "01/1-0", "1024/1-0", "/", "x/1-0", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, id, ok := splitDeadID(s)
+		if !ok || !IsEntryID(id) {
+			if IsDeadID(s) {
+				t.Fatalf("%q accepted without a partition and an entry id", s)
+			}
+			return
+		}
+		if p < 0 || p >= MaxPartitions || deadID(p, id) != s {
+			t.Fatalf("%q reads as partition %d, entry %q", s, p, id)
+		}
+	})
+}
